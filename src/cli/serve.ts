@@ -1,0 +1,53 @@
+import { Command } from "commander";
+import { createLogger } from "../log.js";
+import { startRuntime } from "../runtime.js";
+import { readSettings } from "../settings.js";
+import { ConfigError, errorMessage } from "../errors.js";
+import { formatText } from "../config/format/text.js";
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("run the runtime: serve the endpoints of the config in INLET_DIR and run its workflows")
+    .action(async () => {
+      const settings = readSettings(process.env);
+      const logger = createLogger({ level: settings.logLevel });
+      let runtime;
+      try {
+        runtime = await startRuntime({ settings, env: process.env, logger });
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`inlet: refusing to start, the config is invalid:\n${formatText(error.diagnostics)}\n`);
+        } else {
+          process.stderr.write(`inlet: cannot start: ${errorMessage(error)}\n`);
+        }
+        logger.flush();
+        process.exitCode = 1;
+        return;
+      }
+      const started = runtime;
+      process.on("SIGHUP", () => {
+        // reload() logs its own outcome; a signal handler has nobody else to report to.
+        void started.reloader.reload("SIGHUP");
+      });
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, "shutting down");
+        started
+          .shutdown()
+          .then(() => {
+            logger.info("stopped");
+            logger.flush();
+            process.exit(0);
+          })
+          .catch((error: unknown) => {
+            logger.error({ err: error }, "shutdown failed");
+            logger.flush();
+            process.exit(1);
+          });
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+}

@@ -1,0 +1,45 @@
+import { Command } from "commander";
+import { mintToken, resolveJwtKey } from "../auth/jwt.js";
+import { compileApiKey } from "../auth/api-keys.js";
+import { createConfigLoader } from "../config/load.js";
+import { formatText } from "../config/format/text.js";
+import { ConfigError, InletError } from "../errors.js";
+import { builtinRegistry } from "../nodes/registry.js";
+import { readSettings } from "../settings.js";
+import { openStore } from "../store/open-store.js";
+import { configDir } from "./config-dir.js";
+
+export function tokenCommand(): Command {
+  return new Command("token")
+    .description("mint a JWT for an ApiKey locally (INLET_JWT_SECRET, or the secret kept in INLET_STORE)")
+    .argument("<apiKey-id>")
+    .option("--dir <dir>", "config folder (default: INLET_DIR or .)")
+    .action(async (apiKeyId: string, options: { dir?: string }) => {
+      const loaded = await createConfigLoader(builtinRegistry).load(configDir(options.dir));
+      if (!loaded.ok) {
+        process.stderr.write(`${formatText(loaded.diagnostics)}\n`);
+        throw new ConfigError(loaded.diagnostics);
+      }
+      const doc = loaded.config.set.apiKeys.find((item) => item.doc.id === apiKeyId)?.doc;
+      if (!doc) throw new InletError("unknown-api-key", `no ApiKey with id "${apiKeyId}" in the config`);
+      const apiKey = compileApiKey(doc, process.env);
+      const settings = readSettings(process.env);
+      const secret = settings.jwtSecret ?? (await storedSecret(settings.storeUrl, settings.redisPrefix));
+      const { token } = await mintToken({ key: resolveJwtKey(secret), apiKeyId, ttlMs: apiKey.tokenTtlMs });
+      process.stdout.write(`${token}\n`);
+    });
+}
+
+async function storedSecret(storeUrl: string, redisPrefix: string): Promise<string> {
+  const store = await openStore(storeUrl, { redisPrefix });
+  try {
+    return await store.getOrCreateSecret("jwt-signing-secret", () => {
+      throw new InletError(
+        "no-jwt-secret",
+        `no INLET_JWT_SECRET and no generated secret in ${storeUrl}: set INLET_JWT_SECRET or start the server once`,
+      );
+    });
+  } finally {
+    await store.close();
+  }
+}

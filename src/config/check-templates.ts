@@ -1,0 +1,30 @@
+import type { WorkflowDoc } from "./documents.js";
+import type { Diagnostic } from "./diagnostics.js";
+import type { Located } from "./located.js";
+import { diagnosticAt } from "./positions.js";
+import { compileWorkflow, type CompiledWorkflow } from "../engine/compile-workflow.js";
+import type { NodeRegistry } from "../nodes/registry.js";
+
+/**
+ * Compiles every workflow with the real node compilers, so template syntax is checked by the
+ * same code that renders at run time; each syntax error is positioned at its string.
+ */
+export function checkTemplates(
+  workflows: readonly Located<WorkflowDoc>[],
+  registry: NodeRegistry,
+): { diagnostics: Diagnostic[]; workflows: ReadonlyMap<string, CompiledWorkflow> } {
+  const diagnostics: Diagnostic[] = [];
+  const compiled = new Map<string, CompiledWorkflow>();
+  for (const { doc, source } of workflows) {
+    let failed = false;
+    const workflow = compileWorkflow(doc, {
+      registry,
+      onError: (path, message) => {
+        failed = true;
+        diagnostics.push(diagnosticAt(source, path, "template-syntax", message));
+      },
+    });
+    if (!failed) compiled.set(doc.id, workflow);
+  }
+  return { diagnostics, workflows: compiled };
+}

@@ -1,0 +1,105 @@
+import { watch, type FSWatcher } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import { CONFIG_FOLDERS } from "./read.js";
+import type { ConfigLoader } from "./load.js";
+import { buildSnapshot, type SnapshotDeps } from "./snapshot.js";
+import type { SnapshotHolder } from "./snapshot-holder.js";
+import { formatText } from "./format/text.js";
+import type { Metrics } from "../metrics.js";
+
+export interface Reloader {
+  /** Loads the whole config again; swaps the snapshot only when it is valid. Resolves to success. */
+  reload(reason: string): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * Hot reload (SPEC 9.1): file changes (debounced, so a burst of editor writes or a
+ * rename-on-save becomes one reload) and explicit calls (SIGHUP) reload the whole set. Reloads
+ * never overlap; a trigger during a reload schedules exactly one more.
+ */
+export function createReloader(options: {
+  holder: SnapshotHolder;
+  loader: ConfigLoader;
+  snapshotDeps: () => SnapshotDeps;
+  logger: Logger;
+  metrics: Metrics;
+  watch: boolean;
+  debounceMs: number;
+}): Reloader {
+  const { holder, loader, logger, metrics } = options;
+  const dir = holder.current.dir;
+  let running: Promise<boolean> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function reloadOnce(reason: string): Promise<boolean> {
+    const startedAt = new Date();
+    const loaded = await loader.load(dir);
+    const built = loaded.ok ? buildSnapshot(loaded.config, options.snapshotDeps()) : loaded;
+    if (!built.ok) {
+      holder.recordFailure(startedAt, built.diagnostics);
+      metrics.reloads.inc({ result: "failed" });
+      logger.warn(
+        { reason, problems: built.diagnostics.length },
+        `config reload rejected, still serving the previous config:\n${formatText(built.diagnostics)}`,
+      );
+      return false;
+    }
+    holder.swap(built.snapshot);
+    metrics.reloads.inc({ result: "ok" });
+    logger.info({ reason, files: built.snapshot.files.length }, "config reloaded");
+    return true;
+  }
+
+  function reload(reason: string): Promise<boolean> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = reloadOnce(reason)
+      .catch((error: unknown) => {
+        logger.error({ err: error, reason }, "config reload failed unexpectedly");
+        return false;
+      })
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          void reload("changed during reload");
+        }
+      });
+    return running;
+  }
+
+  function schedule(file: string): void {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      // Errors are already logged inside reload; the watcher has nobody else to tell.
+      void reload(`file changed: ${file}`);
+    }, options.debounceMs);
+  }
+
+  const watchers: FSWatcher[] = [];
+  if (options.watch) {
+    for (const folder of CONFIG_FOLDERS) {
+      const folderPath = path.join(dir, folder);
+      try {
+        const watcher = watch(folderPath, { recursive: true }, (_event, file) => schedule(String(file ?? folder)));
+        watcher.on("error", (error) => logger.warn({ err: error, folder: folderPath }, "config watcher error"));
+        watchers.push(watcher);
+      } catch (error) {
+        logger.warn({ err: error, folder: folderPath }, "cannot watch config folder; SIGHUP still reloads");
+      }
+    }
+  }
+
+  return {
+    reload,
+    close() {
+      clearTimeout(timer);
+      for (const watcher of watchers) watcher.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Every default of SPEC.md in one place, with its unit in the name. The schemas' `default`
+ * keywords and the README's environment table are generated from these values.
+ */
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+const MIB = 1024 * 1024;
+
+export const PORT = 3000;
+export const STORE_URL = "sqlite:data/inlet.db";
+export const LOG_LEVEL = "info";
+
+export const DEDUP_TTL = "7d";
+export const DEDUP_TTL_MS = 7 * DAY_MS;
+export const DEDUP_MAX_PARAMS = 5;
+/** How often expired dedup keys are swept in stores that do not expire keys themselves. */
+export const DEDUP_SWEEP_CRON = "*/5 * * * *";
+
+export const TOKEN_TTL = "1h";
+export const TOKEN_TTL_MS = HOUR_MS;
+export const TOKEN_TTL_MAX_MS = 24 * HOUR_MS;
+export const TOKEN_MAX_BYTES = 4096;
+export const JWT_ISSUER = "inlet";
+export const JWT_AUDIENCE = "inlet:incoming";
+export const JWT_SECRET_MIN_BYTES = 32;
+export const CLOCK_TOLERANCE_S = 30;
+/** Failed API-key exchanges allowed per client address in TOKEN_FAILURE_WINDOW_MS before 429. */
+export const TOKEN_FAILURES_PER_WINDOW = 10;
+export const TOKEN_FAILURE_WINDOW_MS = MINUTE_MS;
+
+export const MAX_BODY_SIZE = "1mb";
+export const MAX_BODY_BYTES = MIB;
+export const MAX_BODY_DEPTH = 32;
+export const MAX_BODY_LEAVES = 10_000;
+export const SAMPLES = 20;
+
+export const SIGNATURE_HEADER = "X-Hub-Signature-256";
+export const SIGNATURE_ALGORITHM = "sha256";
+export const SIGNATURE_PREFIX = "sha256=";
+
+export const OUTGOING_TIMEOUT = "10s";
+export const OUTGOING_TIMEOUT_MS = 10 * SECOND_MS;
+export const OUTGOING_ATTEMPTS = 3;
+export const OUTGOING_EXPECT_STATUS = "2xx";
+export const OUTGOING_RESPONSE_MAX_BYTES = MIB;
+export const OUTGOING_BACKOFF_BASE_MS = 200;
+export const OUTGOING_BACKOFF_MAX_MS = 30 * SECOND_MS;
+/** Upper bound on a Retry-After we honour, so one slow receiver cannot park a run for hours. */
+export const OUTGOING_RETRY_AFTER_MAX_MS = 60 * SECOND_MS;
+
+export const SHUTDOWN_GRACE_MS = 10 * SECOND_MS;
+export const WATCH_DEBOUNCE_MS = 250;
+/** Retry-After sent with 503 when the store cannot be reached. */
+export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/** Runs kept in the history; older finished runs are pruned. */
+export const RUN_HISTORY_LIMIT = 10_000;
+export const RUNS_PAGE_DEFAULT = 50;
+export const RUNS_PAGE_MAX = 500;

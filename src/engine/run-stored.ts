@@ -1,0 +1,65 @@
+import type { Logger } from "pino";
+import type { SnapshotHolder } from "../config/snapshot-holder.js";
+import type { Metrics } from "../metrics.js";
+import type { HttpTransport } from "../nodes/node-type.js";
+import type { RunRef, Store } from "../store/store.js";
+import { executeRun } from "./execute-run.js";
+
+/**
+ * Executes one recorded run against the current config: loads its event, marks it running,
+ * walks the workflow (reusing nodes a previous attempt finished), and records the outcome.
+ * An interrupted run (shutdown) is left running, so the next start resumes it.
+ * Resolves to what happened, so a queue can hand an interrupted run back.
+ */
+export async function executeStoredRun(
+  ref: RunRef,
+  deps: {
+    store: Store;
+    holder: SnapshotHolder;
+    http: HttpTransport;
+    env: Readonly<Record<string, string | undefined>>;
+    logger: Logger;
+    metrics: Metrics;
+    signal: AbortSignal;
+  },
+): Promise<"finished" | "interrupted"> {
+  const { store } = deps;
+  const record = await store.startRun(ref.runId, new Date().toISOString());
+  if (!record || record.status === "succeeded" || record.status === "failed") return "finished";
+  const workflow = deps.holder.current.workflows.get(ref.workflow);
+  const event = await store.getEvent(ref.eventId);
+  if (!workflow || !event) {
+    const error = workflow ? `event ${ref.eventId} is no longer stored` : `workflow "${ref.workflow}" no longer exists`;
+    await store.finishRun(ref.runId, { status: "failed", finishedAt: new Date().toISOString(), error });
+    deps.metrics.runs.inc({ workflow: ref.workflow, status: "failed" });
+    return "finished";
+  }
+  const result = await executeRun({
+    workflow,
+    event,
+    runId: ref.runId,
+    http: deps.http,
+    env: deps.env,
+    signal: deps.signal,
+    previous: record.nodes,
+    onNode: async (node) => {
+      await store.recordNode(ref.runId, node);
+      if (node.status !== "running") {
+        deps.metrics.nodeDuration.observe(
+          { workflow: workflow.id, type: node.type, status: node.status },
+          (node.durationMs ?? 0) / 1000,
+        );
+      }
+    },
+  });
+  if (result.status === "interrupted") return "interrupted";
+  await store.finishRun(ref.runId, {
+    status: result.status,
+    finishedAt: new Date().toISOString(),
+    error: result.error,
+  });
+  deps.metrics.runs.inc({ workflow: workflow.id, status: result.status });
+  const log = result.status === "failed" ? deps.logger.warn.bind(deps.logger) : deps.logger.debug.bind(deps.logger);
+  log({ runId: ref.runId, workflow: workflow.id, eventId: event.eventId, error: result.error }, `run ${result.status}`);
+  return "finished";
+}

@@ -1,0 +1,117 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Router, type NextFunction, type Request, type Response } from "express";
+import * as defaults from "../defaults.js";
+import type { SnapshotHolder } from "../config/snapshot-holder.js";
+import type { RuntimeIntegration } from "../config/snapshot.js";
+import type { RunDispatcher } from "../engine/dispatcher.js";
+import { httpError } from "../http-errors.js";
+import type { RunStatus, Store } from "../store/store.js";
+import { sendJson } from "./error-response.js";
+
+const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed"];
+
+export interface AdminDeps {
+  readonly adminToken: string;
+  readonly holder: SnapshotHolder;
+  readonly store: Store;
+  readonly dispatcher: RunDispatcher;
+  readonly publicUrl: () => string;
+}
+
+/** /v1/admin/* (SPEC 6), behind `Authorization: Bearer $INLET_ADMIN_TOKEN`. */
+export function adminRoutes(deps: AdminDeps): Router {
+  const router = Router();
+  router.use("/v1/admin", requireAdminToken(deps.adminToken));
+
+  router.get("/v1/admin/integrations", (_req, res) => {
+    const integrations = [...deps.holder.current.integrations.values()].map((integration) =>
+      describeIntegration(integration, deps.publicUrl()),
+    );
+    sendJson(res, 200, { integrations });
+  });
+
+  router.get("/v1/admin/integrations/:id/samples", async (req, res) => {
+    const id = String(req.params["id"]);
+    if (!deps.holder.current.integrations.has(id)) {
+      throw httpError("not-found", { message: `No integration with id "${id}"` });
+    }
+    sendJson(res, 200, { samples: await deps.store.listSamples(id) });
+  });
+
+  router.get("/v1/admin/runs", async (req, res) => {
+    const status = req.query["status"];
+    if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) {
+      throw httpError("invalid-request", { message: `status must be one of ${RUN_STATUSES.join(", ")}` });
+    }
+    const limit = req.query["limit"] === undefined ? defaults.RUNS_PAGE_DEFAULT : Number(req.query["limit"]);
+    if (!Number.isInteger(limit) || limit < 1 || limit > defaults.RUNS_PAGE_MAX) {
+      throw httpError("invalid-request", { message: `limit must be an integer from 1 to ${defaults.RUNS_PAGE_MAX}` });
+    }
+    const workflow = typeof req.query["workflow"] === "string" ? req.query["workflow"] : undefined;
+    const runs = await deps.store.listRuns({ workflow, status: status as RunStatus | undefined, limit });
+    sendJson(res, 200, { runs: runs.map(({ nodes: _nodes, ...summary }) => summary) });
+  });
+
+  router.get("/v1/admin/runs/:runId", async (req, res) => {
+    const run = await deps.store.getRun(String(req.params["runId"]));
+    if (!run) throw httpError("not-found", { message: "No run with this id" });
+    sendJson(res, 200, run);
+  });
+
+  router.post("/v1/admin/runs/:runId/retry", async (req, res) => {
+    const run = await deps.store.getRun(String(req.params["runId"]));
+    if (!run) throw httpError("not-found", { message: "No run with this id" });
+    if (run.status !== "failed") throw httpError("run-not-failed");
+    const retry = await deps.store.createRun({ workflow: run.workflow, eventId: run.eventId });
+    await deps.dispatcher.dispatch([retry]);
+    sendJson(res, 202, { runId: retry.runId, retryOf: run.runId, status: "queued" });
+  });
+
+  router.get("/v1/admin/config", (_req, res) => {
+    const snapshot = deps.holder.current;
+    const lastReload = deps.holder.lastReload;
+    sendJson(res, 200, {
+      loadedAt: snapshot.loadedAt.toISOString(),
+      dir: snapshot.dir,
+      files: snapshot.files,
+      documents: snapshot.documentCounts,
+      lastReload: {
+        at: lastReload.at.toISOString(),
+        ok: lastReload.ok,
+        errors: lastReload.errors.map(({ file, line, col, code, message }) => ({ file, line, col, code, message })),
+      },
+    });
+  });
+  return router;
+}
+
+export function describeIntegration(integration: RuntimeIntegration, publicUrl: string): Record<string, unknown> {
+  const { auth } = integration;
+  return {
+    id: integration.id,
+    name: integration.name ?? null,
+    icon: integration.icon ?? null,
+    endpoint: integration.endpoint,
+    url: `${publicUrl}/v1/incoming/${integration.endpoint}`,
+    enabled: integration.enabled,
+    auth,
+    dedup: integration.dedup ? { ...integration.dedupConfig, ttlMs: integration.dedup.ttlMs } : null,
+    rateLimit: integration.rateLimit?.text ?? null,
+    maxBodyBytes: integration.maxBodyBytes,
+    samples: integration.samples,
+    workflows: integration.workflows,
+  };
+}
+
+function requireAdminToken(token: string): (req: Request, res: Response, next: NextFunction) => void {
+  const expected = createHash("sha256").update(token).digest();
+  return (req, _res, next) => {
+    const header = req.headers.authorization ?? "";
+    const presented = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
+    const digest = createHash("sha256").update(presented).digest();
+    if (!timingSafeEqual(digest, expected)) {
+      throw httpError("admin-unauthorized", { headers: { "WWW-Authenticate": 'Bearer realm="inlet-admin"' } });
+    }
+    next();
+  };
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import * as defaults from "../defaults.js";
+import type { SnapshotHolder } from "../config/snapshot-holder.js";
+import type { RuntimeIntegration } from "../config/snapshot.js";
+import { computeDedupHash } from "../dedup/hash.js";
+import type { RunDispatcher } from "../engine/dispatcher.js";
+import { httpError } from "../http-errors.js";
+import { redactHeaders, type IncomingEvent } from "../ingest/event.js";
+import { createSample } from "../ingest/samples.js";
+import type { Metrics } from "../metrics.js";
+import type { Store } from "../store/store.js";
+import { readJsonBody } from "./read-body.js";
+import { sendError, sendJson, toHttpError } from "./error-response.js";
+import type { RateLimits } from "./rate-limit.js";
+
+export const INCOMING_PREFIX = "/v1/incoming/";
+const ACCEPTED_METHODS = new Set(["POST", "PUT"]);
+
+export interface IncomingDeps {
+  readonly holder: SnapshotHolder;
+  readonly store: Store;
+  readonly dispatcher: RunDispatcher;
+  readonly rateLimits: RateLimits;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/**
+ * The hot path: POST/PUT /v1/incoming/{endpoint}, served on node:http ahead of express.
+ * Order: resolve → auth → rate limit → body → dedup + durable record → 200/204. Nothing before
+ * the record claims a dedup key, so any failure leaves none behind.
+ */
+export function createIncomingHandler(deps: IncomingDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    // The snapshot is read once: a reload during this request does not affect it.
+    const snapshot = deps.holder.current;
+    const endpoint = endpointOf(req.url ?? "");
+    const integration = snapshot.byEndpoint.get(endpoint);
+    if (!integration || !integration.enabled) {
+      finishWithError(req, res, httpError("unknown-endpoint"), "unknown");
+      return;
+    }
+    handle(integration, req, res).catch((error: unknown) => {
+      finishWithError(req, res, toHttpError(error, deps.logger), integration.id, dedupHeader(integration));
+    });
+  };
+
+  async function handle(integration: RuntimeIntegration, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? "";
+    if (!ACCEPTED_METHODS.has(method)) {
+      throw httpError("method-not-allowed", { headers: { Allow: "POST, PUT" } });
+    }
+    const { verifier } = integration;
+    if (!verifier.needsBody) await verifier.verify({ headers: req.headers, rawBody: EMPTY });
+    if (integration.rateLimit) {
+      const waitMs = await deps.rateLimits.consume(integration.id, integration.rateLimit.rate);
+      if (waitMs !== null) {
+        throw httpError("rate-limited", { headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) } });
+      }
+    }
+    const body = await readJsonBody(req, {
+      maxBytes: integration.maxBodyBytes,
+      maxDepth: defaults.MAX_BODY_DEPTH,
+      maxLeaves: defaults.MAX_BODY_LEAVES,
+    });
+    if (verifier.needsBody) await verifier.verify({ headers: req.headers, rawBody: body.raw });
+
+    const event: IncomingEvent = {
+      eventId: randomUUID(),
+      integration: integration.id,
+      endpointId: integration.endpoint,
+      method,
+      time: deps.now(),
+      headers: redactHeaders(req.headers),
+      query: parseQuery(req.url ?? ""),
+      body: body.value,
+    };
+    const hash = integration.dedup ? computeDedupHash(integration.dedup, event) : null;
+    const dedup = hash !== null && integration.dedup ? { scope: integration.id, hash, ttlMs: integration.dedup.ttlMs } : null;
+
+    const stopTimer = deps.metrics.storeLatency.startTimer({ operation: "accept" });
+    const outcome = await deps.store.accept({ event, dedup, workflows: integration.workflows });
+    stopTimer();
+
+    if (outcome.outcome === "duplicate") {
+      deps.metrics.duplicates.inc({ integration: integration.id });
+      deps.metrics.requests.inc({ integration: integration.id, status: 204 });
+      res.writeHead(204, { "Inlet-Dedup": "duplicate", "Inlet-Duplicate-Of": outcome.firstEventId });
+      res.end();
+      return;
+    }
+    await deps.dispatcher.dispatch(outcome.runs);
+    deps.metrics.requests.inc({ integration: integration.id, status: 200 });
+    const headers: Record<string, string> = integration.dedup ? { "Inlet-Dedup": dedup ? "new" : "skipped" } : {};
+    sendJson(res, 200, { eventId: event.eventId, status: "accepted" }, headers);
+
+    if (integration.samples > 0) {
+      // Samples are a debugging aid: losing one must not fail the accepted request.
+      deps.store.addSample(integration.id, createSample(event), integration.samples).catch((error: unknown) => {
+        deps.logger.warn({ err: error, integration: integration.id }, "could not keep sample");
+      });
+    }
+  }
+
+  function finishWithError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: ReturnType<typeof httpError>,
+    integration: string,
+    extraHeaders?: Record<string, string>,
+  ): void {
+    deps.metrics.requests.inc({ integration, status: error.status });
+    // A body we did not read (refused early or too large) is not drained: close the connection instead.
+    const unread = !req.complete;
+    sendError(res, error, unread ? { ...extraHeaders, Connection: "close" } : extraHeaders);
+    if (unread) res.on("finish", () => req.destroy());
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function dedupHeader(integration: RuntimeIntegration): Record<string, string> | undefined {
+  return integration.dedup ? { "Inlet-Dedup": "skipped" } : undefined;
+}
+
+function endpointOf(url: string): string {
+  const end = url.indexOf("?");
+  const path = end === -1 ? url.slice(INCOMING_PREFIX.length) : url.slice(INCOMING_PREFIX.length, end);
+  return path.endsWith("/") ? path.slice(0, -1).toLowerCase() : path.toLowerCase();
+}
+
+function parseQuery(url: string): Record<string, string | string[]> {
+  const start = url.indexOf("?");
+  const query: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  if (start === -1) return query;
+  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
+    const existing = query[key];
+    query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return query;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { apiKeyCommand } from "./cli/apikey.js";
+import { flattenCommand } from "./cli/flatten.js";
+import { newCommand } from "./cli/new.js";
+import { runsCommand } from "./cli/runs.js";
+import { samplesCommand } from "./cli/samples.js";
+import { serveCommand } from "./cli/serve.js";
+import { testCommand } from "./cli/test.js";
+import { tokenCommand } from "./cli/token.js";
+import { validateCommand } from "./cli/validate.js";
+import { InletError, errorMessage } from "./errors.js";
+
+const program = new Command("inlet")
+  .description("Declarative webhook-and-workflow runtime")
+  .addCommand(serveCommand(), { isDefault: true })
+  .addCommand(validateCommand())
+  .addCommand(testCommand())
+  .addCommand(newCommand())
+  .addCommand(apiKeyCommand())
+  .addCommand(tokenCommand())
+  .addCommand(flattenCommand())
+  .addCommand(samplesCommand())
+  .addCommand(runsCommand());
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`inlet: ${errorMessage(error)}\n`);
+  if (!(error instanceof InletError)) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+  process.exitCode = error instanceof InletError && error.code === "config-invalid" ? 1 : 2;
+});

@@ -1,0 +1,29 @@
+import type { SchemaObject } from "ajv";
+import type { NodeType } from "./node-type.js";
+
+export interface SetConfig {
+  id: string;
+  values: Record<string, unknown>;
+}
+
+const schema: SchemaObject = {
+  type: "object",
+  required: ["values"],
+  properties: {
+    values: {
+      type: "object",
+      minProperties: 1,
+      propertyNames: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+      description: "Name → template; results are available as vars.<name>.",
+    },
+  },
+};
+
+export const set: NodeType<SetConfig> = {
+  type: "set",
+  description: "Computes values into vars.",
+  schema,
+  compile() {
+    throw new Error("implemented in the engine issue");
+  },
+};

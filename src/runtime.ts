@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
+import * as defaults from "./defaults.js";
+import { createConfigLoader } from "./config/load.js";
+import { buildSnapshot, type SnapshotDeps } from "./config/snapshot.js";
+import { SnapshotHolder } from "./config/snapshot-holder.js";
+import { createReloader, type Reloader } from "./config/watch.js";
+import { resolveJwtKey } from "./auth/jwt.js";
+import { startSweeper } from "./dedup/sweeper.js";
+import { createLocalRunner } from "./engine/local-runner.js";
+import { createQueueRunner } from "./engine/queue-runner.js";
+import { ConfigError, StoreUnavailableError } from "./errors.js";
+import { createHttpServer } from "./http/app.js";
+import { createRateLimits } from "./http/rate-limit.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { createGotTransport } from "./nodes/http-transport.js";
+import { builtinRegistry, type NodeRegistry } from "./nodes/registry.js";
+import type { Settings } from "./settings.js";
+import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/store.js";
+
+/** Name under which a generated JWT signing secret is kept in the store. */
+const JWT_SECRET_NAME = "jwt-signing-secret";
+const GENERATED_SECRET_BYTES = 48;
+const SECRET_RETRY_MAX_MS = 5000;
+/** Fail fast when Redis is down (→ 503), reconnect by itself with a capped backoff. */
+const SHARED_LIMITER_REDIS_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, SECRET_RETRY_MAX_MS),
+};
+
+export interface Runtime {
+  readonly server: Server;
+  readonly port: number;
+  readonly holder: SnapshotHolder;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly reloader: Reloader;
+  /** SPEC 9.4: stop accepting, answer requests in flight, give running nodes the grace period, exit. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The composition root of `inlet serve`: loads and compiles the config (refusing an invalid
+ * one with every problem), opens the store, and starts the server, runner, watcher and sweeper.
+ */
+export async function startRuntime(options: {
+  settings: Settings;
+  env: Readonly<Record<string, string | undefined>>;
+  logger: Logger;
+  registry?: NodeRegistry;
+  shutdownGraceMs?: number;
+}): Promise<Runtime> {
+  const { settings, env, logger } = options;
+  const registry = options.registry ?? builtinRegistry;
+  const loader = createConfigLoader(registry);
+  const loaded = await loader.load(settings.dir);
+  if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
+
+  const store = await openStore(settings.storeUrl, {
+    redisPrefix: settings.redisPrefix,
+    onError: (error) => logger.warn({ err: error }, "store connection problem"),
+  });
+  try {
+    const jwtKey = resolveJwtKey(settings.jwtSecret ?? (await storedJwtSecret(store, logger)));
+    const snapshotDeps = (): SnapshotDeps => ({ env, jwtKey, requireSecrets: true });
+    const built = buildSnapshot(loaded.config, snapshotDeps());
+    if (!built.ok) throw new ConfigError(built.diagnostics);
+    const holder = new SnapshotHolder(built.snapshot);
+    const metrics = createMetrics();
+    const runnerDeps = {
+      store,
+      holder,
+      http: createGotTransport({ denyPrivate: settings.outgoingDenyPrivate }),
+      env,
+      logger,
+      metrics,
+      concurrency: settings.concurrency,
+    };
+    const redis = store.kind === "redis" ? new Redis(settings.storeUrl, SHARED_LIMITER_REDIS_OPTIONS) : undefined;
+    const runner =
+      store.kind === "redis"
+        ? createQueueRunner({ ...runnerDeps, redisUrl: settings.storeUrl, prefix: settings.redisPrefix })
+        : createLocalRunner(runnerDeps);
+    let ready = true;
+    let port = settings.port;
+    const server = createHttpServer({
+      holder,
+      store,
+      dispatcher: runner,
+      rateLimits: createRateLimits({ redis, prefix: settings.redisPrefix }),
+      metrics,
+      logger,
+      jwtKey,
+      adminToken: settings.adminToken,
+      publicUrl: () => settings.publicUrl ?? `http://localhost:${port}`,
+      isReady: () => ready,
+      now: Date.now,
+    });
+    server.listen(settings.port);
+    await once(server, "listening");
+    port = (server.address() as AddressInfo).port;
+    const reloader = createReloader({
+      holder,
+      loader,
+      snapshotDeps,
+      logger,
+      metrics,
+      watch: settings.watch,
+      debounceMs: defaults.WATCH_DEBOUNCE_MS,
+    });
+    const sweeper = startSweeper({
+      store,
+      onError: (error) => logger.warn({ err: error }, "dedup key sweep failed"),
+    });
+    const resumed = await runner.resumeUnfinished();
+    logger.info(
+      { port, store: store.kind, integrations: holder.current.integrations.size, resumedRuns: resumed },
+      `inlet listening on port ${port}`,
+    );
+
+    return {
+      server,
+      port,
+      holder,
+      store,
+      metrics,
+      reloader,
+      async shutdown() {
+        ready = false;
+        reloader.close();
+        sweeper.stop();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await runner.stop(options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS);
+        await closed;
+        redis?.disconnect();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * The generated JWT secret kept in the store. A store that cannot be reached yet (Redis still
+ * starting) is waited for with a capped backoff, logged once, so an instance started before
+ * Redis becomes ready when Redis does. Set INLET_JWT_SECRET to start without waiting.
+ */
+async function storedJwtSecret(store: Store, logger: Logger): Promise<string> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await store.getOrCreateSecret(JWT_SECRET_NAME, () => randomBytes(GENERATED_SECRET_BYTES).toString("base64url"));
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (attempt === 0) logger.warn({ err: error }, "waiting for the store to read the JWT signing secret");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, SECRET_RETRY_MAX_MS)));
+    }
+  }
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from "node:crypto";
+import { StoreUnavailableError } from "../errors.js";
+import type { IncomingEvent } from "../ingest/event.js";
+import type {
+  AcceptOutcome,
+  DedupKey,
+  NodeRecord,
+  RunQuery,
+  RunRecord,
+  RunRef,
+  RunStatus,
+  Sample,
+  Store,
+} from "./store.js";
+import { eventNotFound, isFinished, runHistoryLimit, type StoreTuning } from "./store-support.js";
+
+interface MemoryRun {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly eventId: string;
+  status: RunStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  /** Node id → JSON; a Map keeps first-recorded order on upsert. */
+  readonly nodes: Map<string, string>;
+}
+
+interface MemoryEvent {
+  readonly seq: number;
+  readonly json: string;
+  refs: number;
+}
+
+/**
+ * Everything in plain Maps; values are kept as JSON so callers can neither mutate the store nor
+ * get back anything a durable store could not return. Each method does its work synchronously
+ * between awaits, which makes `accept` atomic without locks.
+ */
+export class MemoryStore implements Store {
+  readonly kind = "memory";
+  readonly #keys = new Map<string, { readonly firstEventId: string; expiresAt: number }>();
+  readonly #events = new Map<string, MemoryEvent>();
+  /** Insertion order is creation order. */
+  readonly #runs = new Map<string, MemoryRun>();
+  readonly #samples = new Map<string, string[]>();
+  readonly #secrets = new Map<string, string>();
+  readonly #runHistoryLimit: number;
+  #eventSeq = 0;
+  #finishedRuns = 0;
+  #closed = false;
+
+  constructor(tuning?: StoreTuning) {
+    this.#runHistoryLimit = runHistoryLimit(tuning);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+  }
+
+  async accept(input: {
+    readonly event: IncomingEvent;
+    readonly dedup: DedupKey | null;
+    readonly workflows: readonly string[];
+  }): Promise<AcceptOutcome> {
+    this.#assertOpen();
+    const { event, dedup, workflows } = input;
+    const json = JSON.stringify(event);
+    if (dedup) {
+      const now = Date.now();
+      const mapKey = dedupMapKey(dedup);
+      const existing = this.#keys.get(mapKey);
+      if (existing && existing.expiresAt > now) {
+        existing.expiresAt = now + dedup.ttlMs;
+        return { outcome: "duplicate", firstEventId: existing.firstEventId };
+      }
+      this.#keys.set(mapKey, { firstEventId: event.eventId, expiresAt: now + dedup.ttlMs });
+    }
+    this.#events.set(event.eventId, { seq: ++this.#eventSeq, json, refs: 0 });
+    return { outcome: "accepted", runs: workflows.map((workflow) => this.#addRun(workflow, event.eventId)) };
+  }
+
+  async sweepExpiredKeys(nowMs: number): Promise<number> {
+    this.#assertOpen();
+    let swept = 0;
+    for (const [mapKey, key] of this.#keys) {
+      if (key.expiresAt <= nowMs) {
+        this.#keys.delete(mapKey);
+        swept++;
+      }
+    }
+    return swept;
+  }
+
+  async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
+    this.#assertOpen();
+    if (keep <= 0) {
+      this.#samples.delete(integration);
+      return;
+    }
+    const kept = [JSON.stringify(sample), ...(this.#samples.get(integration) ?? [])].slice(0, keep);
+    this.#samples.set(integration, kept);
+  }
+
+  async listSamples(integration: string): Promise<Sample[]> {
+    this.#assertOpen();
+    return (this.#samples.get(integration) ?? []).map((json) => JSON.parse(json) as Sample);
+  }
+
+  async getEvent(eventId: string): Promise<IncomingEvent | undefined> {
+    this.#assertOpen();
+    const event = this.#events.get(eventId);
+    return event ? (JSON.parse(event.json) as IncomingEvent) : undefined;
+  }
+
+  async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
+    this.#assertOpen();
+    if (!this.#events.has(input.eventId)) throw eventNotFound(input.eventId);
+    return this.#addRun(input.workflow, input.eventId);
+  }
+
+  async listUnfinishedRuns(): Promise<RunRef[]> {
+    this.#assertOpen();
+    return [...this.#runs.values()].filter((run) => !isFinished(run.status)).map(toRunRef);
+  }
+
+  async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {
+    this.#assertOpen();
+    const run = this.#runs.get(runId);
+    if (!run) return undefined;
+    if (run.status === "queued") {
+      run.status = "running";
+      run.startedAt = nowIso;
+    }
+    return toRunRecord(run);
+  }
+
+  async recordNode(runId: string, node: NodeRecord): Promise<void> {
+    this.#assertOpen();
+    this.#runs.get(runId)?.nodes.set(node.id, JSON.stringify(node));
+  }
+
+  async finishRun(
+    runId: string,
+    result: { status: "succeeded" | "failed"; finishedAt: string; error: string | null },
+  ): Promise<void> {
+    this.#assertOpen();
+    const run = this.#runs.get(runId);
+    if (!run) return;
+    const wasFinished = isFinished(run.status);
+    run.status = result.status;
+    run.finishedAt = result.finishedAt;
+    run.error = result.error;
+    if (!wasFinished) {
+      this.#finishedRuns++;
+      this.#pruneHistory();
+    }
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    this.#assertOpen();
+    const run = this.#runs.get(runId);
+    return run ? toRunRecord(run) : undefined;
+  }
+
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
+    this.#assertOpen();
+    const found: RunRecord[] = [];
+    for (const run of [...this.#runs.values()].reverse()) {
+      if (found.length >= query.limit) break;
+      if (query.workflow !== undefined && run.workflow !== query.workflow) continue;
+      if (query.status !== undefined && run.status !== query.status) continue;
+      found.push(toRunRecord(run));
+    }
+    return found;
+  }
+
+  async getOrCreateSecret(name: string, generate: () => string): Promise<string> {
+    this.#assertOpen();
+    let secret = this.#secrets.get(name);
+    if (secret === undefined) {
+      secret = generate();
+      this.#secrets.set(name, secret);
+    }
+    return secret;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError("The memory store is closed");
+  }
+
+  #addRun(workflow: string, eventId: string): RunRef {
+    const runId = randomUUID();
+    this.#runs.set(runId, {
+      runId,
+      workflow,
+      eventId,
+      status: "queued",
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      nodes: new Map(),
+    });
+    const event = this.#events.get(eventId);
+    if (event) event.refs++;
+    return { runId, workflow, eventId };
+  }
+
+  #pruneHistory(): void {
+    if (this.#finishedRuns <= this.#runHistoryLimit) return;
+    for (const run of this.#runs.values()) {
+      if (this.#finishedRuns <= this.#runHistoryLimit) break;
+      if (!isFinished(run.status)) continue;
+      this.#runs.delete(run.runId);
+      this.#finishedRuns--;
+      const event = this.#events.get(run.eventId);
+      if (event && --event.refs <= 0) this.#events.delete(run.eventId);
+    }
+    this.#pruneOrphanEvents();
+  }
+
+  /** Events accepted with no workflow are never referenced; drop those older than every kept run. */
+  #pruneOrphanEvents(): void {
+    const oldestRun = this.#runs.values().next();
+    const cut = oldestRun.done ? Infinity : (this.#events.get(oldestRun.value.eventId)?.seq ?? Infinity);
+    for (const [eventId, event] of this.#events) {
+      if (event.seq >= cut) break;
+      if (event.refs <= 0) this.#events.delete(eventId);
+    }
+  }
+}
+
+function dedupMapKey(dedup: DedupKey): string {
+  return JSON.stringify([dedup.scope, dedup.hash]);
+}
+
+function toRunRef(run: MemoryRun): RunRef {
+  return { runId: run.runId, workflow: run.workflow, eventId: run.eventId };
+}
+
+function toRunRecord(run: MemoryRun): RunRecord {
+  return {
+    runId: run.runId,
+    workflow: run.workflow,
+    eventId: run.eventId,
+    status: run.status,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    error: run.error,
+    nodes: [...run.nodes.values()].map((json) => JSON.parse(json) as NodeRecord),
+  };
+}

@@ -1,0 +1,258 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
+import type { IncomingEvent } from "../ingest/event.js";
+import {
+  ACCEPT,
+  CREATE_RUN,
+  FINISH_RUN,
+  GET_RUN,
+  LIST_RUNS,
+  LIST_UNFINISHED,
+  RECORD_NODE,
+  START_RUN,
+  runScript,
+} from "./redis-scripts.js";
+import type {
+  AcceptOutcome,
+  DedupKey,
+  NodeRecord,
+  RunQuery,
+  RunRecord,
+  RunRef,
+  RunStatus,
+  Sample,
+  Store,
+} from "./store.js";
+import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
+
+/** Reconnect backoff: doubles from the base up to the cap, so a down Redis sees no storm. */
+const REDIS_RECONNECT_BASE_MS = 100;
+const REDIS_RECONNECT_MAX_MS = 5000;
+const REDIS_CONNECT_TIMEOUT_MS = 5000;
+/** A command that gets no answer fails (→ 503) rather than holding a request open. */
+const REDIS_COMMAND_TIMEOUT_MS = 5000;
+/** Reconnects a command in flight may wait for before it fails; small, so failure is fast. */
+const REDIS_MAX_RETRIES_PER_REQUEST = 1;
+
+export interface RedisStoreOptions extends StoreTuning {
+  readonly prefix: string;
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * Connects and resolves once the first connection attempt has either succeeded or failed: a
+ * Redis that is down at start gives a store whose calls fail fast until it comes back.
+ */
+export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
+  const redis = connect(url);
+  let reported = false;
+  // Always listening: an unhandled 'error' event would crash the process. One report per outage.
+  redis.on("error", (error: Error) => {
+    if (reported) return;
+    reported = true;
+    options.onError?.(new StoreUnavailableError(`Redis is unreachable: ${error.message}`, { cause: error }));
+  });
+  redis.on("ready", () => {
+    reported = false;
+  });
+  await firstConnectionAttempt(redis);
+  return new RedisStore(redis, options);
+}
+
+function connect(url: string): Redis {
+  try {
+    return new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: REDIS_MAX_RETRIES_PER_REQUEST,
+      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      retryStrategy: (times) => Math.min(REDIS_RECONNECT_BASE_MS * 2 ** (times - 1), REDIS_RECONNECT_MAX_MS),
+    });
+  } catch (error) {
+    throw new InletError("store-url", `Invalid Redis URL: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function firstConnectionAttempt(redis: Redis): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      redis.off("ready", finish).off("error", finish).off("end", finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, REDIS_CONNECT_TIMEOUT_MS);
+    redis.once("ready", finish).once("error", finish).once("end", finish);
+  });
+}
+
+export class RedisStore implements Store {
+  readonly kind = "redis";
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #runHistoryLimit: number;
+
+  constructor(redis: Redis, options: RedisStoreOptions) {
+    this.#redis = redis;
+    this.#prefix = options.prefix;
+    this.#runHistoryLimit = runHistoryLimit(options);
+  }
+
+  async ping(): Promise<void> {
+    await this.#call(() => this.#redis.ping());
+  }
+
+  async accept(input: {
+    readonly event: IncomingEvent;
+    readonly dedup: DedupKey | null;
+    readonly workflows: readonly string[];
+  }): Promise<AcceptOutcome> {
+    const { event, dedup, workflows } = input;
+    const runs = workflows.map((workflow) => ({ runId: randomUUID(), workflow, eventId: event.eventId }));
+    const reply = await this.#script(ACCEPT, [
+      event.eventId,
+      JSON.stringify(event),
+      dedup ? this.#dedupKey(dedup) : "",
+      dedup ? Math.max(1, Math.ceil(dedup.ttlMs)) : 0,
+      ...runs.flatMap((run) => [run.runId, run.workflow]),
+    ]);
+    const [outcome, firstEventId] = reply as [string, string | undefined];
+    if (outcome === "duplicate" && firstEventId !== undefined) return { outcome: "duplicate", firstEventId };
+    return { outcome: "accepted", runs };
+  }
+
+  /** Redis expires dedup keys by itself. */
+  async sweepExpiredKeys(): Promise<number> {
+    return 0;
+  }
+
+  async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
+    const key = `${this.#prefix}samples:${integration}`;
+    if (keep <= 0) {
+      await this.#call(() => this.#redis.del(key));
+      return;
+    }
+    const json = JSON.stringify(sample);
+    const results = await this.#call(() =>
+      this.#redis
+        .multi()
+        .lpush(key, json)
+        .ltrim(key, 0, keep - 1)
+        .exec(),
+    );
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (failed) throw new StoreUnavailableError(`Redis store failed: ${failed.message}`, { cause: failed });
+  }
+
+  async listSamples(integration: string): Promise<Sample[]> {
+    const items = await this.#call(() => this.#redis.lrange(`${this.#prefix}samples:${integration}`, 0, -1));
+    return items.map((json) => JSON.parse(json) as Sample);
+  }
+
+  async getEvent(eventId: string): Promise<IncomingEvent | undefined> {
+    const json = await this.#call(() => this.#redis.hget(`${this.#prefix}event:${eventId}`, "json"));
+    return json === null ? undefined : (JSON.parse(json) as IncomingEvent);
+  }
+
+  async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
+    const run = { runId: randomUUID(), workflow: input.workflow, eventId: input.eventId };
+    const created = await this.#script(CREATE_RUN, [run.eventId, run.runId, run.workflow]);
+    if (created !== 1) throw eventNotFound(input.eventId);
+    return run;
+  }
+
+  async listUnfinishedRuns(): Promise<RunRef[]> {
+    const reply = (await this.#script(LIST_UNFINISHED, [])) as [string, string, string][];
+    return reply.map(([runId, workflow, eventId]) => ({ runId, workflow, eventId }));
+  }
+
+  async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {
+    return toRunRecord(await this.#script(START_RUN, [runId, nowIso]));
+  }
+
+  async recordNode(runId: string, node: NodeRecord): Promise<void> {
+    await this.#script(RECORD_NODE, [runId, node.id, JSON.stringify(node)]);
+  }
+
+  async finishRun(
+    runId: string,
+    result: { status: "succeeded" | "failed"; finishedAt: string; error: string | null },
+  ): Promise<void> {
+    await this.#script(FINISH_RUN, [
+      runId,
+      result.status,
+      result.finishedAt,
+      result.error ?? "",
+      result.error === null ? "0" : "1",
+      this.#runHistoryLimit,
+    ]);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return toRunRecord(await this.#script(GET_RUN, [runId]));
+  }
+
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
+    const reply = await this.#script(LIST_RUNS, [query.workflow ?? "", query.status ?? "", query.limit]);
+    return (reply as unknown[]).flatMap((run) => toRunRecord(run) ?? []);
+  }
+
+  async getOrCreateSecret(name: string, generate: () => string): Promise<string> {
+    const key = `${this.#prefix}secret:${name}`;
+    const existing = await this.#call(() => this.#redis.get(key));
+    if (existing !== null) return existing;
+    const candidate = generate();
+    // Another instance may have won the race: NX keeps the first, and everyone reads it back.
+    await this.#call(() => this.#redis.set(key, candidate, "NX"));
+    return (await this.#call(() => this.#redis.get(key))) ?? candidate;
+  }
+
+  async close(): Promise<void> {
+    if (this.#redis.status === "end") return;
+    if (this.#redis.status !== "ready") {
+      this.#redis.disconnect();
+      return;
+    }
+    try {
+      await this.#redis.quit();
+    } catch {
+      // QUIT could not be sent (the connection just dropped): close the socket without it.
+      this.#redis.disconnect();
+    }
+  }
+
+  #dedupKey(dedup: DedupKey): string {
+    return `${this.#prefix}dedup:${dedup.scope.length}:${dedup.scope}:${dedup.hash}`;
+  }
+
+  #script(target: Parameters<typeof runScript>[1], args: readonly (string | number)[]): Promise<unknown> {
+    return this.#call(() => runScript(this.#redis, target, [this.#prefix, ...args]));
+  }
+
+  /** Connection refused, timed out, closed: the ingress answers 503 instead of guessing. */
+  async #call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof InletError) throw error;
+      throw new StoreUnavailableError(`Redis store failed: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+}
+
+function toRunRecord(reply: unknown): RunRecord | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const [flat, nodes] = reply as [string[], (string | null)[]];
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+  return {
+    runId: fields.get("runId") ?? "",
+    workflow: fields.get("workflow") ?? "",
+    eventId: fields.get("eventId") ?? "",
+    status: (fields.get("status") ?? "queued") as RunStatus,
+    startedAt: fields.get("startedAt") ?? null,
+    finishedAt: fields.get("finishedAt") ?? null,
+    error: fields.get("error") ?? null,
+    nodes: nodes.flatMap((json) => (json === null ? [] : [JSON.parse(json) as NodeRecord])),
+  };
+}

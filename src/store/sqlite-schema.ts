@@ -1,0 +1,87 @@
+import type Database from "better-sqlite3";
+import { InletError } from "../errors.js";
+
+/**
+ * Migrations by target `PRAGMA user_version`; index 0 brings an empty file to version 1. A later
+ * change appends a step, so an existing database is upgraded in place.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE dedup_keys (
+    scope TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    first_event_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, hash)
+  ) WITHOUT ROWID;
+  CREATE INDEX dedup_keys_expires_at ON dedup_keys (expires_at);
+
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    json TEXT NOT NULL
+  );
+
+  CREATE TABLE runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL UNIQUE,
+    workflow TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error TEXT
+  );
+  CREATE INDEX runs_event_id ON runs (event_id);
+  CREATE INDEX runs_workflow ON runs (workflow, seq);
+  CREATE INDEX runs_status ON runs (status, seq);
+  CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
+  CREATE INDEX runs_unfinished ON runs (seq) WHERE status IN ('queued', 'running');
+
+  CREATE TABLE run_nodes (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    json TEXT NOT NULL,
+    UNIQUE (run_id, node_id)
+  );
+
+  CREATE TABLE samples (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    integration TEXT NOT NULL,
+    json TEXT NOT NULL
+  );
+  CREATE INDEX samples_integration ON samples (integration, seq);
+
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- Counting finished runs in triggers keeps the history check O(1) on every finish.
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO counters (name, value) VALUES ('finished_runs', 0);
+  CREATE TRIGGER runs_finished_insert AFTER UPDATE OF status ON runs
+  WHEN OLD.status NOT IN ('succeeded', 'failed') AND NEW.status IN ('succeeded', 'failed')
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'finished_runs'; END;
+  CREATE TRIGGER runs_finished_delete AFTER DELETE ON runs
+  WHEN OLD.status IN ('succeeded', 'failed')
+  BEGIN UPDATE counters SET value = value - 1 WHERE name = 'finished_runs'; END;
+  `,
+];
+
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to the current schema; refuses a file written by a newer Inlet. */
+export function migrateSqlite(db: Database.Database): void {
+  db.transaction(() => {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > SQLITE_SCHEMA_VERSION) {
+      throw new InletError(
+        "store-schema",
+        `The SQLite database has schema version ${current}, newer than this Inlet understands (${SQLITE_SCHEMA_VERSION})`,
+      );
+    }
+    for (let version = current; version < SQLITE_SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version] ?? "");
+    }
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  }).immediate();
+}

@@ -1,0 +1,98 @@
+import type Database from "better-sqlite3";
+import type { RunStatus } from "./store.js";
+
+export interface RunRow {
+  readonly run_id: string;
+  readonly workflow: string;
+  readonly event_id: string;
+  readonly status: RunStatus;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  readonly error: string | null;
+}
+
+const RUN_COLUMNS = "run_id, workflow, event_id, status, started_at, finished_at, error";
+const FINISHED = "status IN ('succeeded', 'failed')";
+
+export type SqliteStatements = ReturnType<typeof prepareStatements>;
+
+/** Every statement the SQLite store runs, prepared once per connection: `accept` is the hot path. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    ping: db.prepare<[], number>("SELECT 1").pluck(),
+    selectKey: db.prepare<[string, string], { first_event_id: string; expires_at: number }>(
+      "SELECT first_event_id, expires_at FROM dedup_keys WHERE scope = ? AND hash = ?",
+    ),
+    touchKey: db.prepare<[number, string, string]>(
+      "UPDATE dedup_keys SET expires_at = ? WHERE scope = ? AND hash = ?",
+    ),
+    upsertKey: db.prepare<[string, string, string, number]>(
+      `INSERT INTO dedup_keys (scope, hash, first_event_id, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (scope, hash) DO UPDATE SET first_event_id = excluded.first_event_id, expires_at = excluded.expires_at`,
+    ),
+    sweepKeys: db.prepare<[number]>("DELETE FROM dedup_keys WHERE expires_at <= ?"),
+    insertEvent: db.prepare<[string, string]>("INSERT INTO events (event_id, json) VALUES (?, ?)"),
+    selectEvent: db.prepare<[string], string>("SELECT json FROM events WHERE event_id = ?").pluck(),
+    insertRun: db.prepare<[string, string, string]>(
+      "INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')",
+    ),
+    startRun: db.prepare<[string, string]>(
+      "UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued'",
+    ),
+    finishRun: db.prepare<[string, string, string | null, string]>(
+      "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
+    ),
+    selectRun: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    selectNodes: db
+      .prepare<[string], string>("SELECT json FROM run_nodes WHERE run_id = ? ORDER BY seq")
+      .pluck(),
+    upsertNode: db.prepare<[string, string, string, string]>(
+      `INSERT INTO run_nodes (run_id, node_id, json) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)
+       ON CONFLICT (run_id, node_id) DO UPDATE SET json = excluded.json`,
+    ),
+    // INDEXED BY: without statistics the planner sorts the whole status index; a partial index is in seq order.
+    listUnfinished: db.prepare<[], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_unfinished WHERE status IN ('queued', 'running') ORDER BY seq`,
+    ),
+    listAll: db.prepare<[number], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY seq DESC LIMIT ?`),
+    listByWorkflow: db.prepare<[string, number], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    listByStatus: db.prepare<[string, number], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status = ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    listByBoth: db.prepare<[string, string, number], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? AND status = ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    finishedCount: db.prepare<[], number>("SELECT value FROM counters WHERE name = 'finished_runs'").pluck(),
+    oldestFinished: db.prepare<[number], { run_id: string; event_id: string }>(
+      `SELECT run_id, event_id FROM runs INDEXED BY runs_finished WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
+    ),
+    deleteRun: db.prepare<[string]>("DELETE FROM runs WHERE run_id = ?"),
+    deleteNodes: db.prepare<[string]>("DELETE FROM run_nodes WHERE run_id = ?"),
+    deleteUnreferencedEvent: db.prepare<[string, string]>(
+      "DELETE FROM events WHERE event_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE event_id = ?)",
+    ),
+    // Events accepted with no workflow are never referenced: drop those older than every kept run.
+    deleteOrphanEvents: db.prepare<[]>(
+      `DELETE FROM events
+       WHERE seq < COALESCE(
+         (SELECT seq FROM events WHERE event_id = (SELECT event_id FROM runs ORDER BY seq LIMIT 1)),
+         (SELECT MAX(seq) + 1 FROM events))
+       AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.event_id)`,
+    ),
+    insertSample: db.prepare<[string, string]>("INSERT INTO samples (integration, json) VALUES (?, ?)"),
+    trimSamples: db.prepare<[string, string, number]>(
+      `DELETE FROM samples WHERE integration = ? AND seq <=
+         (SELECT seq FROM samples WHERE integration = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    ),
+    deleteSamples: db.prepare<[string]>("DELETE FROM samples WHERE integration = ?"),
+    listSamples: db
+      .prepare<[string], string>("SELECT json FROM samples WHERE integration = ? ORDER BY seq DESC")
+      .pluck(),
+    selectSecret: db.prepare<[string], string>("SELECT value FROM secrets WHERE name = ?").pluck(),
+    insertSecret: db.prepare<[string, string]>(
+      "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+    ),
+  };
+}

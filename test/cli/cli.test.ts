@@ -1,0 +1,95 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { ENDPOINT_A, integrationYaml, tempProject, type TempProject } from "../helpers/temp-project.js";
+
+let project: TempProject | undefined;
+afterEach(() => project?.cleanup());
+
+describe("inlet validate", () => {
+  it("passes the shipped example", async () => {
+    const result = await runCli(["validate"]);
+    expect(result.stdout).toMatch(/^ok: 4 documents in 4 files$/m);
+    expect(result.code).toBe(0);
+  });
+
+  it("prints file:line:col per problem and exits 1", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: "nope" }) });
+    const result = await runCli(["validate", "."], { cwd: project.dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim()).toBe("integrations/a.yaml:3:11: schema endpoint: must be a UUID such as 3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11 (`inlet new integration` generates one)");
+  });
+
+  it("--format github annotates the line", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: "nope" }) });
+    const result = await runCli(["validate", ".", "--format", "github"], { cwd: project.dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim()).toMatch(/^::error file=integrations\/a\.yaml,line=3,col=11,title=schema::endpoint: must be a UUID/);
+  });
+
+  it("--format json is one document", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    const result = await runCli(["validate", ".", "--format", "json"], { cwd: project.dir });
+    expect(JSON.parse(result.stdout)).toEqual({ ok: true, problems: [] });
+    expect(result.code).toBe(0);
+  });
+});
+
+describe("inlet new", () => {
+  it("scaffolds an integration and a workflow that validate", async () => {
+    project = await tempProject();
+    expect((await runCli(["new", "integration", "orders"], { cwd: project.dir })).code).toBe(0);
+    expect((await runCli(["apikey", "new", "erp"], { cwd: project.dir })).code).toBe(0);
+    expect((await runCli(["new", "integration", "erp-orders", "--auth", "jwt", "--api-key", "erp"], { cwd: project.dir })).code).toBe(0);
+    expect((await runCli(["new", "workflow", "forward", "--integration", "orders"], { cwd: project.dir })).code).toBe(0);
+    const result = await runCli(["validate", "."], { cwd: project.dir });
+    expect(result.stdout).toMatch(/^ok: 4 documents in 4 files$/m);
+    const text = readFileSync(path.join(project.dir, "integrations/orders.yaml"), "utf8");
+    expect(text).toMatch(/^endpoint: [0-9a-f-]{36}$/m);
+  });
+
+  it("generates a different endpoint each time and never overwrites a file", async () => {
+    project = await tempProject();
+    await runCli(["new", "integration", "a"], { cwd: project.dir });
+    await runCli(["new", "integration", "b"], { cwd: project.dir });
+    const endpoint = (file: string): string =>
+      /^endpoint: (.*)$/m.exec(readFileSync(path.join(project!.dir, file), "utf8"))![1]!;
+    expect(endpoint("integrations/a.yaml")).not.toBe(endpoint("integrations/b.yaml"));
+    const again = await runCli(["new", "integration", "a"], { cwd: project.dir });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it("apikey new prints the secret once and stores only its hash", async () => {
+    project = await tempProject();
+    const result = await runCli(["apikey", "new", "erp"], { cwd: project.dir });
+    const secret = result.stdout.trim();
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    const text = readFileSync(path.join(project.dir, "integrations/erp.apikey.yaml"), "utf8");
+    expect(text).not.toContain(secret);
+    expect(text).toMatch(/^secretHash: sha256:[0-9a-f]{64}$/m);
+  });
+});
+
+describe("inlet serve", () => {
+  it("refuses an invalid config with file:line:col and exit code 1", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: "nope" }) });
+    const result = await runCli(["serve"], { env: { INLET_DIR: project.dir, INLET_STORE: "memory:", PORT: "0" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/integrations\/a\.yaml:3:11: schema endpoint/);
+  });
+});
+
+describe("inlet flatten", () => {
+  it("prints the seed's body as paths", async () => {
+    const body = { customer_email: "example@example.com", products: [{ name: "Earwax" }], "a.b": true };
+    const result = await runCli(["flatten"], { input: JSON.stringify(body) });
+    expect(result.stdout.split("\n")).toEqual([
+      "body.customer_email = example@example.com",
+      "body.products.0.name = Earwax",
+      'body["a.b"] = true',
+      "",
+    ]);
+  });
+});

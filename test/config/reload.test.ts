@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
+import { startServer, type TestServer } from "../helpers/start-server.js";
+import { ENDPOINT_A, ENDPOINT_B, integrationYaml, tempProject, type TempProject } from "../helpers/temp-project.js";
+
+const ADMIN = "admin-token-for-tests";
+let project: TempProject | undefined;
+let server: TestServer | undefined;
+
+afterEach(async () => {
+  await server?.shutdown();
+  server = undefined;
+  project?.cleanup();
+});
+
+function post(endpoint: string, body: unknown = { a: 1 }): Promise<Response> {
+  return fetch(`${server!.url}/v1/incoming/${endpoint}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+async function adminConfig(): Promise<{ lastReload: { ok: boolean; errors: { file: string; line: number; col: number; code: string }[] }; files: string[] }> {
+  const response = await fetch(`${server!.url}/v1/admin/config`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+  return (await response.json()) as never;
+}
+
+describe("hot reload", () => {
+  it("adds, changes and removes endpoints when files change", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    server = await startServer({ INLET_DIR: project.dir, INLET_WATCH: "true", INLET_ADMIN_TOKEN: ADMIN });
+    expect((await post(ENDPOINT_A)).status).toBe(200);
+    expect((await post(ENDPOINT_B)).status).toBe(404);
+
+    await project.write("integrations/b.yaml", integrationYaml({ id: "b", endpoint: ENDPOINT_B }));
+    await eventually(async () => expect((await post(ENDPOINT_B)).status).toBe(200));
+
+    await project.writeAtomically(
+      "integrations/a.yaml",
+      integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "enabled: false" }),
+    );
+    await eventually(async () => expect((await post(ENDPOINT_A)).status).toBe(404));
+
+    await project.remove("integrations/b.yaml");
+    await eventually(async () => expect((await post(ENDPOINT_B)).status).toBe(404));
+  });
+
+  it("keeps serving the old config after an invalid edit, and reports it", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN });
+    await project.write("integrations/a.yaml", integrationYaml({ id: "a", endpoint: "not-a-uuid" }));
+    await project.write("integrations/b.yaml", integrationYaml({ id: "b", endpoint: ENDPOINT_B }));
+    expect(await server.reloader.reload("test")).toBe(false);
+
+    expect((await post(ENDPOINT_A)).status).toBe(200);
+    expect((await post(ENDPOINT_B)).status).toBe(404);
+    const config = await adminConfig();
+    expect(config.lastReload.ok).toBe(false);
+    expect(config.lastReload.errors).toEqual([
+      expect.objectContaining({ file: expect.stringMatching(/integrations\/a\.yaml$/), line: 3, col: 11, code: "schema" }),
+    ]);
+    expect(server.logs().some((line) => line.includes("config reload rejected"))).toBe(true);
+
+    await project.write("integrations/a.yaml", integrationYaml({ id: "a", endpoint: ENDPOINT_A }));
+    expect(await server.reloader.reload("test")).toBe(true);
+    expect((await post(ENDPOINT_B)).status).toBe(200);
+    expect((await adminConfig()).lastReload.ok).toBe(true);
+  });
+
+  it("answers every request of a steady stream while the config reloads repeatedly", async () => {
+    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    server = await startServer({ INLET_DIR: project.dir });
+    const statuses: number[] = [];
+    let reloading = true;
+    const stream = (async () => {
+      while (reloading) {
+        const batch = await Promise.all(Array.from({ length: 10 }, () => post(ENDPOINT_A)));
+        statuses.push(...batch.map((response) => response.status));
+      }
+    })();
+    for (let i = 0; i < 8; i += 1) {
+      await project.write("integrations/a.yaml", integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: `name: version ${i}` }));
+      expect(await server.reloader.reload(`edit ${i}`)).toBe(true);
+    }
+    reloading = false;
+    await stream;
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  });
+});

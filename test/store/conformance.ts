@@ -1,0 +1,331 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { IncomingEvent } from "../../src/ingest/event.js";
+import type { StoreTuning } from "../../src/store/store-support.js";
+import type { NodeRecord, Sample, Store } from "../../src/store/store.js";
+
+/** Opens a fresh, empty store; every test gets its own and closes it. */
+export type OpenTestStore = (tuning?: StoreTuning) => Promise<Store>;
+
+export function makeEvent(overrides: Partial<IncomingEvent> = {}): IncomingEvent {
+  return {
+    eventId: randomUUID(),
+    integration: "shop-cart",
+    endpointId: "3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11",
+    method: "POST",
+    time: Date.now(),
+    headers: { "content-type": "application/json", authorization: "[redacted]" },
+    query: { a: "1", b: ["2", "3"] },
+    body: {
+      customer_email: "a@b.c",
+      products: [{ name: "Earwax", price: 1.5 }],
+      nested: { ok: true, no: null },
+    },
+    ...overrides,
+  };
+}
+
+function makeSample(n: number): Sample {
+  return {
+    eventId: `event-${n}`,
+    receivedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, n)).toISOString(),
+    request: { method: "POST", headers: { "x-n": String(n) }, query: {}, body: { n } },
+    flattened: { "body.n": n, "headers.x-n": String(n) },
+  };
+}
+
+function makeNode(id: string, overrides: Partial<NodeRecord> = {}): NodeRecord {
+  return {
+    id,
+    type: "outgoing-integration",
+    status: "running",
+    attempts: 1,
+    startedAt: "2024-01-01T00:00:00.000Z",
+    durationMs: null,
+    output: null,
+    error: null,
+    ...overrides,
+  };
+}
+
+const finished = { finishedAt: "2024-01-01T00:01:00.000Z", error: null };
+
+export function describeStoreConformance(name: string, open: OpenTestStore): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    const opened: Store[] = [];
+    const openTracked = async (tuning?: StoreTuning): Promise<Store> => {
+      const s = await open(tuning);
+      opened.push(s);
+      return s;
+    };
+
+    beforeEach(async () => {
+      store = await openTracked();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    const accept = (
+      workflows: readonly string[],
+      dedup: { scope?: string; hash?: string; ttlMs?: number } | null,
+    ) =>
+      store.accept({
+        event: makeEvent(),
+        dedup: dedup && {
+          scope: dedup.scope ?? "shop-cart",
+          hash: dedup.hash ?? "h1",
+          ttlMs: dedup.ttlMs ?? 60_000,
+        },
+        workflows,
+      });
+
+    it("answers ping", async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it("accepts every event without dedup and queues one run per workflow", async () => {
+      const event = makeEvent();
+      const first = await store.accept({ event, dedup: null, workflows: ["wf-a", "wf-b"] });
+      const second = await store.accept({ event: makeEvent(), dedup: null, workflows: ["wf-a"] });
+      expect(first.outcome).toBe("accepted");
+      expect(second.outcome).toBe("accepted");
+      if (first.outcome !== "accepted") return;
+      expect(first.runs.map((run) => run.workflow)).toEqual(["wf-a", "wf-b"]);
+      expect(new Set(first.runs.map((run) => run.runId)).size).toBe(2);
+      for (const ref of first.runs) {
+        expect(ref.eventId).toBe(event.eventId);
+        expect(await store.getRun(ref.runId)).toEqual({
+          ...ref,
+          status: "queued",
+          startedAt: null,
+          finishedAt: null,
+          error: null,
+          nodes: [],
+        });
+      }
+    });
+
+    it("records the event but queues nothing for an empty workflow list", async () => {
+      const event = makeEvent();
+      expect(await store.accept({ event, dedup: null, workflows: [] })).toEqual({
+        outcome: "accepted",
+        runs: [],
+      });
+      expect(await store.getEvent(event.eventId)).toEqual(event);
+      expect(await store.listUnfinishedRuns()).toEqual([]);
+    });
+
+    it("round-trips the event envelope exactly", async () => {
+      const event = makeEvent({ body: [1, "two", { three: [3.25, false, null] }], query: {} });
+      await store.accept({ event, dedup: null, workflows: ["wf"] });
+      expect(await store.getEvent(event.eventId)).toStrictEqual(event);
+      expect(await store.getEvent(randomUUID())).toBeUndefined();
+    });
+
+    it("answers the same dedup key with a duplicate of the first event and records nothing", async () => {
+      const event = makeEvent();
+      const dedup = { scope: "shop-cart", hash: "h1", ttlMs: 60_000 };
+      const first = await store.accept({ event, dedup, workflows: ["wf"] });
+      expect(first.outcome).toBe("accepted");
+      const duplicateEvent = makeEvent();
+      const again = await store.accept({ event: duplicateEvent, dedup, workflows: ["wf"] });
+      expect(again).toEqual({ outcome: "duplicate", firstEventId: event.eventId });
+      expect(await store.getEvent(duplicateEvent.eventId)).toBeUndefined();
+      expect(await store.listUnfinishedRuns()).toHaveLength(1);
+    });
+
+    it("scopes keys: the same hash in another scope is new", async () => {
+      expect((await accept(["wf"], { scope: "one" })).outcome).toBe("accepted");
+      expect((await accept(["wf"], { scope: "two" })).outcome).toBe("accepted");
+      expect((await accept(["wf"], { scope: "one", hash: "h2" })).outcome).toBe("accepted");
+      expect((await accept(["wf"], { scope: "two" })).outcome).toBe("duplicate");
+    });
+
+    it("accepts exactly one of 30 concurrent requests with one key", async () => {
+      const outcomes = await Promise.all(Array.from({ length: 30 }, () => accept(["wf"], { hash: "race" })));
+      const accepted = outcomes.filter((o) => o.outcome === "accepted");
+      expect(accepted).toHaveLength(1);
+      const firstEventId = accepted[0]?.outcome === "accepted" ? accepted[0].runs[0]?.eventId : undefined;
+      for (const o of outcomes.filter((o) => o.outcome === "duplicate")) {
+        expect(o).toEqual({ outcome: "duplicate", firstEventId });
+      }
+      expect(await store.listUnfinishedRuns()).toHaveLength(1);
+    });
+
+    it("renews the key on each duplicate (sliding TTL) and forgets it after ttl of silence", async () => {
+      const ttlMs = 400;
+      expect((await accept(["wf"], { ttlMs })).outcome).toBe("accepted");
+      await sleep(250);
+      expect((await accept(["wf"], { ttlMs })).outcome).toBe("duplicate");
+      await sleep(250);
+      // 500 ms after the first request, but only 250 ms after the renewal.
+      expect((await accept(["wf"], { ttlMs })).outcome).toBe("duplicate");
+      await sleep(ttlMs + 200);
+      expect((await accept(["wf"], { ttlMs })).outcome).toBe("accepted");
+    });
+
+    it("sweeps only expired keys", async () => {
+      await accept([], { hash: "short", ttlMs: 50 });
+      await accept([], { hash: "long", ttlMs: 60_000 });
+      await sleep(150);
+      const swept = await store.sweepExpiredKeys(Date.now());
+      if (store.kind !== "redis") expect(swept).toBe(1);
+      expect((await accept([], { hash: "long" })).outcome).toBe("duplicate");
+      expect((await accept([], { hash: "short" })).outcome).toBe("accepted");
+    });
+
+    it("keeps the newest samples, newest first, and none with keep 0", async () => {
+      for (let n = 1; n <= 5; n++) await store.addSample("shop-cart", makeSample(n), 3);
+      expect(await store.listSamples("shop-cart")).toEqual([makeSample(5), makeSample(4), makeSample(3)]);
+      expect(await store.listSamples("other")).toEqual([]);
+      await store.addSample("quiet", makeSample(1), 0);
+      expect(await store.listSamples("quiet")).toEqual([]);
+      await store.addSample("shop-cart", makeSample(6), 0);
+      expect(await store.listSamples("shop-cart")).toEqual([]);
+    });
+
+    it("runs the lifecycle: start, record nodes, finish", async () => {
+      const outcome = await accept(["wf"], null);
+      if (outcome.outcome !== "accepted") throw new Error("expected accepted");
+      const [ref] = outcome.runs;
+      if (!ref) throw new Error("expected a run");
+      const started = await store.startRun(ref.runId, "2024-01-01T00:00:00.000Z");
+      expect(started).toMatchObject({ ...ref, status: "running", startedAt: "2024-01-01T00:00:00.000Z" });
+      // Starting again (a resumed run) keeps the first start.
+      expect(await store.startRun(ref.runId, "2024-01-02T00:00:00.000Z")).toMatchObject({
+        startedAt: "2024-01-01T00:00:00.000Z",
+      });
+      expect(await store.startRun(randomUUID(), "2024-01-01T00:00:00.000Z")).toBeUndefined();
+
+      await store.recordNode(ref.runId, makeNode("send"));
+      await store.recordNode(
+        ref.runId,
+        makeNode("done", { type: "end", status: "succeeded", durationMs: 0 }),
+      );
+      const sent = makeNode("send", {
+        status: "succeeded",
+        attempts: 2,
+        durationMs: 12,
+        output: { status: 200, body: [] },
+      });
+      await store.recordNode(ref.runId, sent);
+      await store.finishRun(ref.runId, { status: "succeeded", ...finished });
+
+      expect(await store.getRun(ref.runId)).toEqual({
+        ...ref,
+        status: "succeeded",
+        startedAt: "2024-01-01T00:00:00.000Z",
+        finishedAt: finished.finishedAt,
+        error: null,
+        nodes: [sent, makeNode("done", { type: "end", status: "succeeded", durationMs: 0 })],
+      });
+      expect(await store.listUnfinishedRuns()).toEqual([]);
+      expect(await store.getRun(randomUUID())).toBeUndefined();
+    });
+
+    it("records a failed run with its error", async () => {
+      const outcome = await accept(["wf"], null);
+      const runId = outcome.outcome === "accepted" ? outcome.runs[0]?.runId : undefined;
+      if (!runId) throw new Error("expected a run");
+      await store.startRun(runId, "2024-01-01T00:00:00.000Z");
+      await store.finishRun(runId, { status: "failed", finishedAt: finished.finishedAt, error: "HTTP 500" });
+      expect(await store.getRun(runId)).toMatchObject({ status: "failed", error: "HTTP 500" });
+    });
+
+    it("lists runs newest first, filtered by workflow and status, up to the limit", async () => {
+      const ids: string[] = [];
+      for (const workflow of ["wf-a", "wf-b", "wf-a", "wf-b", "wf-a"]) {
+        const outcome = await accept([workflow], null);
+        if (outcome.outcome === "accepted") ids.push(outcome.runs[0]?.runId ?? "");
+      }
+      const [a1, b1, a2, b2, a3] = ids as [string, string, string, string, string];
+      await store.startRun(a2, "2024-01-01T00:00:00.000Z");
+      await store.finishRun(a2, { status: "succeeded", ...finished });
+      await store.startRun(b1, "2024-01-01T00:00:00.000Z");
+
+      const runIds = async (query: Parameters<Store["listRuns"]>[0]) =>
+        (await store.listRuns(query)).map((run) => run.runId);
+      expect(await runIds({ limit: 50 })).toEqual([a3, b2, a2, b1, a1]);
+      expect(await runIds({ limit: 2 })).toEqual([a3, b2]);
+      expect(await runIds({ workflow: "wf-a", limit: 50 })).toEqual([a3, a2, a1]);
+      expect(await runIds({ status: "queued", limit: 50 })).toEqual([a3, b2, a1]);
+      expect(await runIds({ workflow: "wf-b", status: "running", limit: 50 })).toEqual([b1]);
+      expect(await runIds({ workflow: "wf-c", limit: 50 })).toEqual([]);
+      expect((await store.listRuns({ status: "succeeded", limit: 1 }))[0]).toMatchObject({
+        runId: a2,
+        workflow: "wf-a",
+      });
+    });
+
+    it("lists queued and running runs only, oldest first", async () => {
+      const refs = [];
+      for (let i = 0; i < 4; i++) {
+        const outcome = await accept(["wf"], null);
+        if (outcome.outcome === "accepted") refs.push(...outcome.runs);
+      }
+      const [r1, r2, r3, r4] = refs;
+      if (!r1 || !r2 || !r3 || !r4) throw new Error("expected four runs");
+      await store.startRun(r2.runId, "2024-01-01T00:00:00.000Z");
+      await store.startRun(r3.runId, "2024-01-01T00:00:00.000Z");
+      await store.finishRun(r3.runId, { status: "failed", finishedAt: finished.finishedAt, error: "boom" });
+      expect(await store.listUnfinishedRuns()).toEqual([r1, r2, r4]);
+    });
+
+    it("creates a new queued run on a recorded event, and refuses an unknown event", async () => {
+      const event = makeEvent();
+      await store.accept({ event, dedup: { scope: "s", hash: "h", ttlMs: 60_000 }, workflows: ["wf"] });
+      const retry = await store.createRun({ workflow: "wf", eventId: event.eventId });
+      expect(retry).toMatchObject({ workflow: "wf", eventId: event.eventId });
+      expect(await store.getRun(retry.runId)).toMatchObject({ status: "queued", eventId: event.eventId });
+      expect((await store.listUnfinishedRuns()).at(-1)).toEqual(retry);
+      await expect(store.createRun({ workflow: "wf", eventId: randomUUID() })).rejects.toMatchObject({
+        code: "event-not-found",
+      });
+    });
+
+    it("generates a secret once and returns the same one afterwards", async () => {
+      let calls = 0;
+      const generate = () => `secret-${++calls}`;
+      expect(await store.getOrCreateSecret("jwt", generate)).toBe("secret-1");
+      expect(await store.getOrCreateSecret("jwt", generate)).toBe("secret-1");
+      expect(await store.getOrCreateSecret("other", generate)).toBe("secret-2");
+      expect(calls).toBe(2);
+    });
+
+    it("prunes the oldest finished runs beyond the history limit, and their events", async () => {
+      const small = await openTracked({ runHistoryLimit: 2 });
+      const orphan = makeEvent();
+      await small.accept({ event: orphan, dedup: null, workflows: [] });
+      const events = [];
+      const runs = [];
+      for (let i = 0; i < 4; i++) {
+        const event = makeEvent();
+        const outcome = await small.accept({ event, dedup: null, workflows: ["wf"] });
+        if (outcome.outcome === "accepted") runs.push(...outcome.runs);
+        events.push(event);
+      }
+      const [r1, r2, r3, r4] = runs;
+      if (!r1 || !r2 || !r3 || !r4) throw new Error("expected four runs");
+      // r2 stays unfinished: never pruned, however old.
+      for (const run of [r1, r3, r4]) await small.finishRun(run.runId, { status: "succeeded", ...finished });
+      expect((await small.listRuns({ limit: 50 })).map((run) => run.runId)).toEqual([
+        r4.runId,
+        r3.runId,
+        r2.runId,
+      ]);
+      expect(await small.getRun(r1.runId)).toBeUndefined();
+      expect(await small.getEvent(r1.eventId)).toBeUndefined();
+      expect(await small.getEvent(orphan.eventId)).toBeUndefined();
+      for (const event of events.slice(1)) expect(await small.getEvent(event.eventId)).toEqual(event);
+    });
+
+    it("rejects calls with StoreUnavailableError once closed", async () => {
+      await store.close();
+      await expect(store.ping()).rejects.toMatchObject({ code: "store-unavailable" });
+      await expect(accept(["wf"], null)).rejects.toMatchObject({ code: "store-unavailable" });
+    });
+  });
+}

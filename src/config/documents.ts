@@ -149,7 +149,7 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
         {
           if: { properties: { type: { const: "jwt" } } },
           then: {
-            if: { required: ["jwks"] },
+            if: { properties: { jwks: true }, required: ["jwks"] },
             then: {
               required: ["jwks", "issuer", "audience"],
               properties: {
@@ -193,7 +193,7 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
     dedup: {
       description: "Deduplication: a hash of up to 5 request paths, or a client-supplied hash header.",
       type: "object",
-      if: { required: ["header"] },
+      if: { properties: { header: true }, required: ["header"] },
       then: {
         properties: {
           header: {
@@ -244,7 +244,10 @@ export const APIKEY_SCHEMA: SchemaObject = {
   type: "object",
   required: ["kind", "id", "permissions"],
   additionalProperties: false,
-  oneOf: [{ required: ["secretHash"] }, { required: ["secretEnv"] }],
+  oneOf: [
+    { properties: { secretHash: true }, required: ["secretHash"] },
+    { properties: { secretEnv: true }, required: ["secretEnv"] },
+  ],
   properties: {
     kind: { const: "ApiKey" },
     id,

@@ -47,8 +47,11 @@ export function validateDocument(
   source: DocumentSource,
 ): Diagnostic[] {
   if (validate(value)) return [];
-  return (validate.errors ?? [])
-    .filter((error) => error.keyword !== "if")
+  const errors = validate.errors ?? [];
+  // A oneOf error says it in one line; the failures inside each of its branches only add noise.
+  const oneOfPaths = errors.filter((error) => error.keyword === "oneOf").map((error) => `${error.schemaPath}/`);
+  return errors
+    .filter((error) => error.keyword !== "if" && !oneOfPaths.some((prefix) => error.schemaPath.startsWith(prefix)))
     .map((error) => {
       const { path, at, message } = describe(error);
       const { line, col } = locate(source, path, { at });

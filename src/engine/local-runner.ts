@@ -31,7 +31,8 @@ export function createLocalRunner(deps: {
     while (!stopping && active.size < deps.concurrency && queue.length > 0) {
       const ref = queue.shift()!;
       queued.delete(ref.runId);
-      const running = executeStoredRun(ref, { ...deps, signal: abort.signal })
+      const running: Promise<void> = executeStoredRun(ref, { ...deps, signal: abort.signal })
+        .then(() => undefined)
         .catch((error: unknown) => {
           // The run stays unfinished in the store, so the next start retries it.
           deps.logger.error({ err: error, runId: ref.runId }, `run could not be executed: ${errorMessage(error)}`);

@@ -56,6 +56,11 @@ export interface CompiledNode {
   run(ctx: RunContext): Promise<NodeResult>;
   /** Absent: one attempt. The executor retries only NodeRunErrors marked retryable. */
   readonly retry?: RetryPolicy;
+  /**
+   * Rebuilds the result from the recorded output when a resumed run skips this node because it
+   * already succeeded (its vars, its chosen branch). Absent: the output alone.
+   */
+  restore?(output: unknown): NodeResult;
 }
 
 /** A node type plugin: one file per type, listed once in registry.ts. */

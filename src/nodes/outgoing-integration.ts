@@ -1,7 +1,13 @@
 import type { SchemaObject } from "ajv";
 import * as defaults from "../defaults.js";
 import { DURATION_PATTERN } from "../config/documents.js";
-import type { NodeType } from "./node-type.js";
+import { parseDurationMs } from "../config/units.js";
+import { parseRetryAfter } from "../engine/retry.js";
+import { NodeRunError, errorMessage } from "../errors.js";
+import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
+import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
+import { isJsonContentType } from "./http-transport.js";
+import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
 
 export type OutgoingAuth =
   | { type: "none" }
@@ -59,14 +65,22 @@ const schema: SchemaObject = {
           if: { properties: { type: { const: "header" } } },
           then: {
             required: ["name", "value"],
-            properties: { type: true, name: { type: "string" }, value: templated("Header value (template).") },
+            properties: {
+              type: true,
+              name: { type: "string" },
+              value: templated("Header value (template)."),
+            },
             additionalProperties: false,
           },
         },
       ],
     },
     headers: { type: "object", additionalProperties: { type: "string" }, description: "Header templates." },
-    query: { type: "object", additionalProperties: { type: "string" }, description: "Query parameter templates." },
+    query: {
+      type: "object",
+      additionalProperties: { type: "string" },
+      description: "Query parameter templates.",
+    },
     body: {
       description:
         "An object or array is sent as JSON with every string leaf rendered alone; a string is rendered as text.",
@@ -94,11 +108,223 @@ const schema: SchemaObject = {
   },
 };
 
+type Scope = RunContext["scope"];
+
+const RETRYABLE_STATUS = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+/** How much of an unexpected answer's body an error message quotes. */
+const BODY_EXCERPT_CHARS = 200;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What Node.js accepts in a header value; CR and LF are the ones that could smuggle headers. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function compileExpectStatus(text: string): (status: number) => boolean {
+  const accepted = text.split(",").map((part) => part.trim());
+  return (status) =>
+    accepted.some((pattern) =>
+      pattern.endsWith("xx") ? Math.floor(status / 100) === Number(pattern[0]) : status === Number(pattern),
+    );
+}
+
+type CompiledAuth = (scope: Scope) => { name: string; value: string } | undefined;
+
+function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler): CompiledAuth {
+  if (!auth) return () => undefined;
+  switch (auth.type) {
+    case "none":
+      return () => undefined;
+    case "basic": {
+      const username = templates.text(auth.username, ["auth", "username"]);
+      const password = templates.text(auth.password, ["auth", "password"]);
+      return (scope) => ({
+        name: "Authorization",
+        value: `Basic ${Buffer.from(`${username.render(scope)}:${password.render(scope)}`).toString("base64")}`,
+      });
+    }
+    case "bearer": {
+      const token = templates.text(auth.token, ["auth", "token"]);
+      return (scope) => ({ name: "Authorization", value: `Bearer ${token.render(scope)}` });
+    }
+    case "header": {
+      const value = templates.text(auth.value, ["auth", "value"]);
+      return (scope) => ({ name: auth.name, value: value.render(scope) });
+    }
+    default: {
+      const unknown: never = auth;
+      throw new Error(`unknown auth type ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+type CompiledBody =
+  | { readonly kind: "none" }
+  | { readonly kind: "structured"; readonly value: CompiledValue }
+  | { readonly kind: "text"; readonly text: CompiledText };
+
+function compileBody(body: unknown, templates: TemplateCompiler): CompiledBody {
+  if (body === undefined) return { kind: "none" };
+  if (typeof body === "string") return { kind: "text", text: templates.text(body, ["body"]) };
+  return { kind: "structured", value: templates.value(body, ["body"]) };
+}
+
+function failure(code: string, message: string): NodeRunError {
+  return new NodeRunError(code, message, { retryable: false });
+}
+
+function buildUrl(rendered: string, query: readonly (readonly [string, string])[]): URL {
+  let url: URL;
+  try {
+    url = new URL(rendered);
+  } catch (error) {
+    throw new NodeRunError("invalid-url", `the rendered url is not a valid URL`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw failure("invalid-url", `the rendered url must use http or https, not ${url.protocol}`);
+  }
+  for (const [name, value] of query) url.searchParams.append(name, value);
+  return url;
+}
+
+function headerIndex(headers: Record<string, string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).find((key) => key.toLowerCase() === lower);
+}
+
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  const existing = headerIndex(headers, name);
+  if (existing !== undefined) delete headers[existing];
+  headers[name] = value;
+}
+
+/** Checked before anything is sent: a rendered value must not be able to add headers or requests. */
+function checkHeaders(headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) throw failure("header-invalid", `"${name}" is not a valid header name`);
+    if (/[\r\n]/.test(value)) {
+      throw failure(
+        "header-invalid",
+        `the rendered value of header ${name} contains CR or LF; nothing was sent`,
+      );
+    }
+    if (!HEADER_VALUE.test(value)) {
+      throw failure(
+        "header-invalid",
+        `the rendered value of header ${name} contains characters not allowed in HTTP headers`,
+      );
+    }
+  }
+}
+
+function redactRequestHeaders(
+  headers: Readonly<Record<string, string>>,
+  authHeader: string | undefined,
+): Record<string, string> {
+  const secret = authHeader?.toLowerCase();
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      const lower = name.toLowerCase();
+      return [name, REDACTED_HEADERS.has(lower) || lower === secret ? REDACTED : value];
+    }),
+  );
+}
+
+function excerpt(body: unknown): string {
+  const text = typeof body === "string" ? body : (JSON.stringify(body) ?? "");
+  return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
+}
+
+function statusError(response: OutgoingResponse, target: string): NodeRunError {
+  const body = excerpt(response.body);
+  const message = `${target} answered ${response.status}${body ? `: ${body}` : ""}`;
+  if (RETRYABLE_STATUS(response.status)) {
+    return new NodeRunError("http-status", message, {
+      retryable: true,
+      retryAfterMs: parseRetryAfter(response.headers["retry-after"], Date.now()),
+    });
+  }
+  return new NodeRunError("http-status", message, { retryable: false });
+}
+
+function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNode {
+  const { templates } = deps;
+  const method = config.method;
+  const url = templates.text(config.url, ["url"]);
+  const query = Object.entries(config.query ?? {}).map(
+    ([name, value]) => [name, templates.text(value, ["query", name])] as const,
+  );
+  const headers = Object.entries(config.headers ?? {}).map(
+    ([name, value]) => [name, templates.text(value, ["headers", name])] as const,
+  );
+  const auth = compileAuth(config.auth, templates);
+  const body = compileBody(config.body, templates);
+  const timeoutMs = parseDurationMs(config.timeout ?? defaults.OUTGOING_TIMEOUT);
+  const expectStatus = compileExpectStatus(config.expectStatus ?? defaults.OUTGOING_EXPECT_STATUS);
+
+  function renderBody(
+    scope: Scope,
+    sent: Record<string, string>,
+  ): { text: string | undefined; shown: unknown } {
+    if (body.kind === "none") return { text: undefined, shown: undefined };
+    if (headerIndex(sent, "Content-Type") === undefined) sent["Content-Type"] = "application/json";
+    if (body.kind === "structured") {
+      const value = body.value.render(scope);
+      return { text: JSON.stringify(value), shown: value };
+    }
+    const text = body.text.render(scope);
+    const contentType = sent[headerIndex(sent, "Content-Type") ?? ""];
+    if (!isJsonContentType(contentType)) return { text, shown: text };
+    try {
+      return { text, shown: JSON.parse(text) as unknown };
+    } catch (error) {
+      throw new NodeRunError(
+        "body-not-json",
+        `the rendered body is not valid JSON (Content-Type ${contentType}): ${errorMessage(error)}`,
+        { retryable: false, cause: error },
+      );
+    }
+  }
+
+  return {
+    retry: { attempts: config.retry?.attempts ?? defaults.OUTGOING_ATTEMPTS },
+    async run(ctx) {
+      const { scope } = ctx;
+      const target = buildUrl(
+        url.render(scope),
+        query.map(([name, value]) => [name, value.render(scope)] as const),
+      );
+      const sent: Record<string, string> = {};
+      for (const [name, value] of headers) sent[name] = value.render(scope);
+      const credentials = auth(scope);
+      if (credentials) setHeader(sent, credentials.name, credentials.value);
+      const rendered = renderBody(scope, sent);
+      checkHeaders(sent);
+
+      const request = { method, url: target.href, headers: sent, body: rendered.text };
+      const response = await ctx.http.send(request, { nodeId: config.id, timeoutMs, signal: ctx.signal });
+      if (!expectStatus(response.status))
+        throw statusError(response, `${method} ${target.origin}${target.pathname}`);
+      return {
+        output: {
+          request: {
+            method,
+            url: target.href,
+            headers: redactRequestHeaders(sent, credentials?.name),
+            body: rendered.shown,
+          },
+          response: { status: response.status, headers: response.headers, body: response.body },
+        },
+      };
+    },
+  };
+}
+
 export const outgoingIntegration: NodeType<OutgoingConfig> = {
   type: "outgoing-integration",
   description: "Sends a templated HTTP request.",
   schema,
-  compile() {
-    throw new Error("implemented in the engine issue");
+  compile(config, deps) {
+    return compileOutgoing(config, deps);
   },
 };

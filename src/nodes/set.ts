@@ -23,7 +23,19 @@ export const set: NodeType<SetConfig> = {
   type: "set",
   description: "Computes values into vars.",
   schema,
-  compile() {
-    throw new Error("implemented in the engine issue");
+  compile(config, { templates }) {
+    const values = Object.entries(config.values).map(
+      ([name, value]) => [name, templates.value(value, ["values", name])] as const,
+    );
+    return {
+      async run({ scope }) {
+        const rendered = Object.fromEntries(values.map(([name, value]) => [name, value.render(scope)]));
+        return { output: rendered, vars: rendered };
+      },
+      restore(output) {
+        const vars = output !== null && typeof output === "object" ? (output as Record<string, unknown>) : {};
+        return { output, vars };
+      },
+    };
   },
 };

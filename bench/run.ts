@@ -1,0 +1,227 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { BENCH_API_SECRET, endpointOf, writeBenchConfig } from "./fixtures.js";
+import { measureDedupMemory } from "./memory-keys.js";
+import { startChild, TASKSET, type Child } from "./processes.js";
+
+/**
+ * `npm run bench`: every row measured in one run, side by side with raw node:http, load
+ * generator on core 0 and server on core 1. Prints one markdown table (and writes it to
+ * bench/RESULTS.md with --write).
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, "../src/main.js");
+const CONNECTIONS = 50;
+const SATURATION_S = Number(process.env["BENCH_SECONDS"] ?? 8);
+const FIXED_RATE = 1000;
+const FIXED_S = 5;
+const JWT_SECRET = "bench-jwt-signing-secret-0123456789abcdef";
+const BODY = JSON.stringify({
+  customer_email: "example+[<id>]@example.com",
+  order_number: "[<id>]",
+  type: "email",
+  language: "eng",
+  products: [
+    {
+      name: "Earwax",
+      category: "Hygiene",
+      id: "abcdefgh",
+      image_url: "http://exampleimage.url",
+      product_url: "http://exampleproduct.url",
+      group_id: "groupid",
+    },
+  ],
+});
+const DUPLICATE_BODY = BODY.replaceAll("[<id>]", "same");
+
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  fixedP50: number;
+  fixedP99: number;
+  non2xx: number;
+  note?: string;
+}
+
+async function load(options: {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  duration: number;
+  rate?: number;
+}): Promise<autocannon.Result> {
+  return autocannon({
+    url: options.url,
+    method: "POST",
+    connections: options.rate ? 10 : CONNECTIONS,
+    duration: options.duration,
+    headers: { "content-type": "application/json", ...options.headers },
+    body: options.body,
+    idReplacement: options.body.includes("[<id>]"),
+    ...(options.rate ? { overallRate: options.rate } : {}),
+  });
+}
+
+async function measure(name: string, url: string, options: { body?: string; headers?: Record<string, string>; note?: string } = {}): Promise<Row> {
+  const body = options.body ?? BODY;
+  await load({ url, body, headers: options.headers, duration: 1 });
+  const saturated = await load({ url, body, headers: options.headers, duration: SATURATION_S });
+  const fixed = await load({ url, body, headers: options.headers, duration: FIXED_S, rate: FIXED_RATE });
+  const row: Row = {
+    name,
+    rps: saturated.requests.average,
+    p50: saturated.latency.p50,
+    p99: saturated.latency.p99,
+    fixedP50: fixed.latency.p50,
+    fixedP99: fixed.latency.p99,
+    non2xx: saturated.non2xx + saturated.errors + fixed.non2xx + fixed.errors,
+    note: options.note,
+  };
+  process.stderr.write(`${name}: ${Math.round(row.rps)} req/s\n`);
+  return row;
+}
+
+async function startInlet(env: Record<string, string>): Promise<Child> {
+  return startChild({
+    script: CLI,
+    args: ["serve"],
+    core: 1,
+    env: { LOG_LEVEL: "info", INLET_WATCH: "false", INLET_JWT_SECRET: JWT_SECRET, INLET_CONCURRENCY: "50", ...env },
+  });
+}
+
+async function fetchToken(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/v1/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ apiKey: BENCH_API_SECRET }),
+  });
+  return ((await response.json()) as { token: string }).token;
+}
+
+async function sinkStats(port: number, reset = false): Promise<{ received: number; p50: number; p99: number }> {
+  const response = await fetch(`http://127.0.0.1:${port}/stats${reset ? "?reset=1" : ""}`);
+  return (await response.json()) as { received: number; p50: number; p99: number };
+}
+
+async function waitForDeliveries(sinkPort: number, atLeast: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { received } = await sinkStats(sinkPort);
+    if (received >= atLeast || Date.now() > deadline) return received;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function redisAvailable(): boolean {
+  return spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "ping"]).stdout?.toString().trim() === "PONG";
+}
+
+function table(rows: readonly Row[], raw: Row): string {
+  const fmt = (n: number): string => n.toFixed(n < 10 ? 2 : 0);
+  const lines = [
+    "| scenario | req/s | × raw | p50 ms | p99 ms | p50 ms @1k/s | p99 ms @1k/s | non-2xx/errors |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map(
+      (row) =>
+        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${row.non2xx} |`,
+    ),
+  ];
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), "inlet-bench-"));
+  const rows: Row[] = [];
+  const extra: string[] = [];
+  const sink = await startChild({ script: path.join(here, "sink.js"), core: 0 });
+  const sinkUrl = `http://127.0.0.1:${sink.port}/events`;
+  try {
+    const raw = await startChild({ script: path.join(here, "raw-server.js"), core: 1 });
+    const rawRow = await measure("raw node:http (read body, JSON.parse, 200)", `http://127.0.0.1:${raw.port}/`);
+    rows.push(rawRow);
+    await raw.stop();
+
+    const one = path.join(work, "one");
+    writeBenchConfig(one, { count: 1, withWorkflows: true });
+    const url = (port: number, i = 0): string => `http://127.0.0.1:${port}/v1/incoming/${endpointOf(i)}`;
+
+    const sqlite = await startInlet({ INLET_DIR: one, INLET_STORE: `sqlite:${path.join(work, "bench.db")}`, SINK_URL: sinkUrl });
+    await sinkStats(sink.port, true);
+    const startedAt = Date.now();
+    const accepted = await measure("inlet: no auth, dedup 2 params, sqlite, workflow → sink", url(sqlite.port));
+    rows.push(accepted);
+    const expected = Math.round(accepted.rps * SATURATION_S);
+    const delivered = await waitForDeliveries(sink.port, expected, 60_000);
+    const deliveredS = (Date.now() - startedAt) / 1000;
+    const e2e = await sinkStats(sink.port, true);
+    extra.push(
+      `- end to end (sqlite): ${delivered} events delivered to the sink in ${deliveredS.toFixed(1)} s after the accept runs began (≈ ${Math.round(delivered / deliveredS)} events/s); accept-to-delivery latency p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (over saturation and 1k/s runs)`,
+    );
+    const token = await fetchToken(sqlite.port);
+    rows.push(await measure("inlet: JWT auth, dedup, sqlite", url(sqlite.port, 999_999), { headers: { authorization: `Bearer ${token}` } }));
+    rows.push(await measure("inlet: duplicate path (every request → 204), sqlite", url(sqlite.port), { body: DUPLICATE_BODY }));
+    await sqlite.stop();
+
+    const memory = await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl });
+    rows.push(await measure("inlet: no auth, dedup, memory store, workflow → sink", url(memory.port)));
+    await memory.stop();
+
+    if (redisAvailable()) {
+      const prefix = `inlet-bench-${process.pid}:`;
+      const redis = await startInlet({ INLET_DIR: one, INLET_STORE: "redis://127.0.0.1:6379", INLET_REDIS_PREFIX: prefix, SINK_URL: sinkUrl });
+      rows.push(await measure("inlet: no auth, dedup, redis store + BullMQ, workflow → sink", url(redis.port)));
+      await redis.stop();
+      spawnSync("sh", ["-c", `redis-cli --scan --pattern '${prefix}*' | xargs -r -n 500 redis-cli del > /dev/null`]);
+    } else {
+      extra.push("- redis store: skipped (no Redis answering at 127.0.0.1:6379)");
+    }
+
+    const many = path.join(work, "many");
+    writeBenchConfig(many, { count: 10_000, withWorkflows: true });
+    const big = await startInlet({ INLET_DIR: many, INLET_STORE: `sqlite:${path.join(work, "many.db")}`, SINK_URL: sinkUrl });
+    rows.push(await measure("inlet: 10,000 integrations loaded, sqlite", url(big.port, 7_777)));
+    await big.stop();
+
+    const validateDir = path.join(work, "validate");
+    writeBenchConfig(validateDir, { count: 1000, withWorkflows: true });
+    const validateStart = process.hrtime.bigint();
+    const validate = spawnSync(process.execPath, [CLI, "validate", validateDir]);
+    const validateS = Number(process.hrtime.bigint() - validateStart) / 1e9;
+    extra.push(
+      `- \`inlet validate\` of 2,002 documents (1,001 integrations, 1,000 workflows, 1 ApiKey): ${validateS.toFixed(2)} s, whole process (exit ${validate.status})`,
+    );
+
+    const memoryResult = await measureDedupMemory({ keys: 1_000_000 });
+    extra.push(
+      `- 1,000,000 dedup keys in the memory store: RSS ${memoryResult.baselineMb} MB before, ${memoryResult.filledMb} MB holding them, ${memoryResult.sweptMb} MB after they expired and the sweeper ran (${memoryResult.swept} swept)`,
+    );
+
+    const output = [
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}.`,
+      TASKSET
+        ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
+        : "taskset not available: processes NOT pinned.",
+      `${CONNECTIONS} connections, ${SATURATION_S} s at saturation; then ${FIXED_RATE} req/s for ${FIXED_S} s; ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
+      "",
+      table(rows, rawRow),
+      "",
+      ...extra,
+    ].join("\n");
+    process.stdout.write(`${output}\n`);
+    if (process.argv.includes("--write")) {
+      writeFileSync(path.resolve(here, "../../bench/RESULTS.md"), `# Benchmark results\n\n${output}\n`);
+    }
+  } finally {
+    await sink.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

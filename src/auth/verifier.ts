@@ -1,0 +1,90 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { AuthConfig } from "../config/documents.js";
+import { SIGNATURE_ALGORITHM, SIGNATURE_HEADER, SIGNATURE_PREFIX } from "../defaults.js";
+import type { CompiledApiKey } from "./api-keys.js";
+import { createJwksVerifier } from "./jwks.js";
+import { bearerToken, invalidTokenError, missingTokenError, verifyApiKeyToken } from "./jwt.js";
+import { compileSignatureCheck } from "./signature.js";
+
+export interface VerifyRequest {
+  readonly headers: IncomingHttpHeaders;
+  /** The decoded body; only read when `needsBody` is true (empty otherwise). */
+  readonly rawBody: Buffer;
+}
+
+/**
+ * An integration's auth, compiled once per snapshot. `verify` resolves (or returns) when the
+ * request may proceed and throws/rejects with a 401 HttpError otherwise.
+ */
+export interface Verifier {
+  readonly type: AuthConfig["type"];
+  /** true: call verify after reading the body (signatures); false: before, with an empty rawBody. */
+  readonly needsBody: boolean;
+  verify(request: VerifyRequest): Promise<void> | void;
+}
+
+export interface VerifierDeps {
+  /** The ApiKeys of the same snapshot: disabling a key revokes its tokens at the next reload. */
+  readonly apiKeys: ReadonlyMap<string, CompiledApiKey>;
+  /** null when no JWT secret is configured: ApiKey tokens are then refused. */
+  readonly jwtKey: Uint8Array | null;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export const INCOMING_PERMISSION = "incoming";
+
+export function compileVerifier(auth: AuthConfig, deps: VerifierDeps): Verifier {
+  switch (auth.type) {
+    case "none":
+      return Object.freeze({ type: auth.type, needsBody: false, verify: () => undefined });
+    case "jwt":
+      return Object.freeze({
+        type: auth.type,
+        needsBody: false,
+        verify: "jwks" in auth ? compileJwksAuth(auth) : compileApiKeyAuth(auth.apiKey, deps),
+      });
+    case "signature": {
+      const check = compileSignatureCheck({
+        secret: deps.env[auth.secretEnv],
+        header: auth.header ?? SIGNATURE_HEADER,
+        algorithm: auth.algorithm ?? SIGNATURE_ALGORITHM,
+        prefix: auth.prefix ?? SIGNATURE_PREFIX,
+      });
+      return Object.freeze({
+        type: auth.type,
+        needsBody: true,
+        verify: (request: VerifyRequest) => check(request.headers, request.rawBody),
+      });
+    }
+    default: {
+      const unknownAuth: never = auth;
+      throw new Error(`unknown auth type ${JSON.stringify(unknownAuth)}`);
+    }
+  }
+}
+
+function compileJwksAuth(auth: {
+  jwks: string;
+  issuer: string;
+  audience: string;
+}): (request: VerifyRequest) => Promise<void> {
+  const verifyToken = createJwksVerifier({ url: auth.jwks, issuer: auth.issuer, audience: auth.audience });
+  return async (request) => {
+    const token = bearerToken(request.headers.authorization);
+    if (token === null) throw missingTokenError();
+    await verifyToken(token);
+  };
+}
+
+function compileApiKeyAuth(apiKeyId: string, deps: VerifierDeps): (request: VerifyRequest) => Promise<void> {
+  const apiKey = deps.apiKeys.get(apiKeyId);
+  const { jwtKey } = deps;
+  // Decided once per snapshot: a token of a key that cannot be used is refused without crypto.
+  const usable = apiKey !== undefined && apiKey.enabled && apiKey.permissions.has(INCOMING_PERMISSION);
+  return async (request) => {
+    const token = bearerToken(request.headers.authorization);
+    if (token === null) throw missingTokenError();
+    if (!usable || jwtKey === null) throw invalidTokenError();
+    await verifyApiKeyToken(token, { key: jwtKey, expectedSub: apiKeyId });
+  };
+}

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import type { DedupConfig } from "../config/documents.js";
+import { parseDurationMs } from "../config/units.js";
+import { DEDUP_TTL_MS } from "../defaults.js";
+import { REDACTED_HEADERS } from "../ingest/event.js";
+import { parsePath, valueAtPath, type PathRoot } from "../ingest/paths.js";
+
+export interface DedupParam {
+  readonly text: string;
+  readonly root: PathRoot;
+  readonly segments: readonly string[];
+}
+
+/** An integration's `dedup`, compiled once per snapshot. */
+export type DedupPolicy =
+  | { readonly kind: "params"; readonly params: readonly DedupParam[]; readonly ttlMs: number }
+  /** `header` is lower-case. */
+  | { readonly kind: "header"; readonly header: string; readonly ttlMs: number };
+
+/** The parts of a request a hash is built from; header names lower-case. */
+export interface DedupRequest {
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | string[]>>;
+}
+
+// Versioned and mode-tagged, so a change of encoding or mode can never collide with older keys.
+const PARAMS_PREFIX = "inlet-dedup/v1/params\n";
+const HEADER_PREFIX = "inlet-dedup/v1/header\n";
+const ABSENT = "-\n";
+const PRESENT = "=";
+
+export function compileDedupPolicy(dedup: DedupConfig): DedupPolicy | { error: string; index: number } {
+  const ttlMs = dedup.ttl === undefined ? DEDUP_TTL_MS : parseDurationMs(dedup.ttl);
+  if ("header" in dedup) {
+    const header = dedup.header.toLowerCase();
+    if (REDACTED_HEADERS.has(header)) return { error: redactedMessage(dedup.header), index: 0 };
+    return Object.freeze({ kind: "header", header, ttlMs });
+  }
+  const params: DedupParam[] = [];
+  for (const [index, text] of dedup.params.entries()) {
+    const parsed = parsePath(text);
+    if ("error" in parsed) return { error: parsed.error, index };
+    if (parsed.root === "headers" && REDACTED_HEADERS.has(parsed.segments[0] ?? "")) {
+      return { error: redactedMessage(text), index };
+    }
+    params.push(Object.freeze({ text, root: parsed.root, segments: Object.freeze(parsed.segments) }));
+  }
+  return Object.freeze({ kind: "params", params: Object.freeze(params), ttlMs });
+}
+
+function redactedMessage(what: string): string {
+  return `${what} is redacted before it is stored, so it cannot identify a request for deduplication`;
+}
+
+/**
+ * Hex SHA-256 identifying the request for deduplication, or null ("skipped") when none of the
+ * params is present or the header is missing. Each param is encoded as an absence marker or as
+ * its canonical JSON (object keys sorted), one per line: JSON never contains a raw newline, so
+ * the encoding is unambiguous, and an absent param differs from a JSON null.
+ */
+export function computeDedupHash(policy: DedupPolicy, request: DedupRequest): string | null {
+  if (policy.kind === "header") {
+    const value = request.headers[policy.header];
+    if (value === undefined || value.trim() === "") return null;
+    return sha256Hex(HEADER_PREFIX + value);
+  }
+  let text = PARAMS_PREFIX;
+  let present = false;
+  for (const param of policy.params) {
+    const value = valueAtPath(rootValue(param.root, request), param.segments);
+    if (value === undefined) {
+      text += ABSENT;
+    } else {
+      present = true;
+      text += `${PRESENT}${canonicalJson(value)}\n`;
+    }
+  }
+  return present ? sha256Hex(text) : null;
+}
+
+function rootValue(root: PathRoot, request: DedupRequest): unknown {
+  switch (root) {
+    case "body":
+      return request.body;
+    case "headers":
+      return request.headers;
+    case "query":
+      return request.query;
+    default: {
+      const unknownRoot: never = root;
+      throw new Error(`unknown path root ${String(unknownRoot)}`);
+    }
+  }
+}
+
+/** JSON with object keys sorted, so the same value hashes the same whatever order a sender used. */
+function canonicalJson(value: unknown): string {
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const object = value as Record<string, unknown>;
+  const members = Object.keys(object)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`);
+  return `{${members.join(",")}}`;
+}
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

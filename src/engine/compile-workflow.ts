@@ -1,0 +1,62 @@
+import type { WorkflowDoc } from "../config/documents.js";
+import { InletError } from "../errors.js";
+import type { CompiledNode } from "../nodes/node-type.js";
+import type { NodeRegistry } from "../nodes/registry.js";
+import { createTemplateCompiler, formatConfigPath, type ConfigPath } from "../templates/compile-value.js";
+import { buildGraph, type WorkflowGraph } from "./graph.js";
+
+export interface CompiledWorkflowNode {
+  readonly id: string;
+  readonly type: string;
+  readonly compiled: CompiledNode;
+}
+
+/** A workflow ready to run: templates compiled, graph built, nothing left to read from config. */
+export interface CompiledWorkflow {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly enabled: boolean;
+  readonly strict: boolean;
+  /** The integration whose events start this workflow. */
+  readonly integration: string;
+  readonly graph: WorkflowGraph;
+  readonly nodes: ReadonlyMap<string, CompiledWorkflowNode>;
+}
+
+/**
+ * Compiles a workflow that already passed schema and graph validation. Template syntax errors
+ * go to `onError` with their path in the workflow document (["nodes", 2, "body", "client",
+ * "email"]), so validation can report each at its position; without `onError` the first one throws.
+ */
+export function compileWorkflow(
+  doc: WorkflowDoc,
+  options: { registry: NodeRegistry; onError?: (path: ConfigPath, message: string) => void },
+): CompiledWorkflow {
+  const strict = doc.strict ?? false;
+  const report =
+    options.onError ??
+    ((path: ConfigPath, message: string) => {
+      throw new InletError("template-syntax", `workflow ${doc.id}, ${formatConfigPath(path)}: ${message}`);
+    });
+  const nodes = new Map<string, CompiledWorkflowNode>();
+  doc.nodes.forEach((node, index) => {
+    const nodeType = options.registry.get(node.type);
+    if (!nodeType)
+      throw new Error(`node type "${node.type}" is not registered (validation should have caught it)`);
+    const templates = createTemplateCompiler({
+      strict,
+      onError: (path, message) => report(["nodes", index, ...path], message),
+    });
+    const compiled = nodeType.compile(node, { templates });
+    nodes.set(node.id, Object.freeze({ id: node.id, type: node.type, compiled }));
+  });
+  return Object.freeze({
+    id: doc.id,
+    name: doc.name,
+    enabled: doc.enabled ?? true,
+    strict,
+    integration: doc.trigger.integration,
+    graph: Object.freeze(buildGraph(doc.nodes, options.registry)),
+    nodes,
+  });
+}

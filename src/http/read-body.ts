@@ -1,0 +1,188 @@
+import type { IncomingMessage } from "node:http";
+import { createGunzip, createInflate, type Gunzip, type Inflate } from "node:zlib";
+import type { HttpError } from "../errors.js";
+import { httpError } from "../http-errors.js";
+import { checkJsonLimits } from "../ingest/flatten.js";
+
+export interface BodyLimits {
+  /** Counted after gzip/deflate decoding; the bytes on the wire may not exceed it either. */
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+  readonly maxLeaves: number;
+}
+
+export interface JsonBody {
+  /** The decoded entity body: the bytes a sender signs. */
+  readonly raw: Buffer;
+  readonly value: object;
+}
+
+type Encoding = "identity" | "gzip" | "deflate";
+
+// RFC 6838 restricted-name characters before a +json structured-syntax suffix.
+const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.+-]+\+json$/;
+
+/**
+ * Reads a JSON request body: 415 for a non-JSON content type or an unknown encoding, 413 as soon
+ * as the body is over maxBytes (before reading it when Content-Length says so), 400 for invalid
+ * JSON or a scalar body, 413 for a body too deep or too large to flatten. On error it stops
+ * reading; the caller answers and closes the connection.
+ */
+export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<JsonBody> {
+  if (!isJsonContentType(req.headers["content-type"]))
+    return Promise.reject(httpError("unsupported-media-type"));
+  const encoding = encodingOf(req.headers["content-encoding"]);
+  if (encoding === null) return Promise.reject(httpError("unsupported-encoding"));
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limits.maxBytes) {
+    return Promise.reject(httpError("body-too-large"));
+  }
+  return encoding === "identity" ? readIdentity(req, limits) : readEncoded(req, encoding, limits);
+}
+
+function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const end = header.indexOf(";");
+  const type = (end === -1 ? header : header.slice(0, end)).trim().toLowerCase();
+  return type === "application/json" || JSON_SUFFIX_TYPE.test(type);
+}
+
+function encodingOf(header: string | undefined): Encoding | null {
+  if (header === undefined) return "identity";
+  switch (header.trim().toLowerCase()) {
+    case "":
+    case "identity":
+      return "identity";
+    case "gzip":
+    case "x-gzip":
+      return "gzip";
+    case "deflate":
+      return "deflate";
+    default:
+      return null;
+  }
+}
+
+/** The common case: collect the chunks, one concat, one parse. */
+function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limits.maxBytes) {
+        stop();
+        reject(httpError("body-too-large"));
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    const onEnd = (): void => {
+      stop();
+      settle(() => parseJsonBody(Buffer.concat(chunks, size), limits), resolve, reject);
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(incomplete(error));
+    };
+    const onClose = (): void => {
+      if (!req.complete) onError(new Error("the connection closed before the body was complete"));
+    };
+    function stop(): void {
+      req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      req.pause();
+    }
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
+}
+
+/**
+ * Decodes while counting both the received and the decoded bytes, so a small "bomb" that
+ * inflates past maxBytes is refused after at most one decoder chunk over the limit.
+ */
+function readEncoded(
+  req: IncomingMessage,
+  encoding: "gzip" | "deflate",
+  limits: BodyLimits,
+): Promise<JsonBody> {
+  return new Promise((resolve, reject) => {
+    const decoder: Gunzip | Inflate = encoding === "gzip" ? createGunzip() : createInflate();
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let decoded = 0;
+    let settled = false;
+
+    const fail = (error: HttpError): void => {
+      if (settled) return;
+      settled = true;
+      detach();
+      req.pause();
+      decoder.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limits.maxBytes) fail(httpError("body-too-large"));
+      else if (!decoder.write(chunk)) req.pause();
+    };
+    const onEnd = (): void => {
+      decoder.end();
+    };
+    const onError = (error: Error): void => fail(incomplete(error));
+    const onClose = (): void => {
+      if (!req.complete) onError(new Error("the connection closed before the body was complete"));
+    };
+    const onDrain = (): void => {
+      if (!settled) req.resume();
+    };
+    function detach(): void {
+      req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      decoder.off("drain", onDrain);
+    }
+
+    decoder.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      decoded += chunk.length;
+      if (decoded > limits.maxBytes) fail(httpError("body-too-large"));
+      else chunks.push(chunk);
+    });
+    decoder.on("end", () => {
+      if (settled) return;
+      settled = true;
+      detach();
+      settle(() => parseJsonBody(Buffer.concat(chunks, decoded), limits), resolve, reject);
+    });
+    decoder.on("error", (error: Error) => {
+      fail(httpError("invalid-request", { message: `The body is not valid ${encoding} data`, cause: error }));
+    });
+    decoder.on("drain", onDrain);
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
+}
+
+function parseJsonBody(raw: Buffer, limits: BodyLimits): JsonBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch (error) {
+    throw httpError("invalid-json", {
+      message: `The body is not valid JSON: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+  if (typeof value !== "object" || value === null) throw httpError("body-not-object");
+  checkJsonLimits(value, limits);
+  return { raw, value };
+}
+
+function settle<T>(compute: () => T, resolve: (value: T) => void, reject: (error: unknown) => void): void {
+  try {
+    resolve(compute());
+  } catch (error) {
+    reject(error);
+  }
+}
+
+function incomplete(cause: Error): HttpError {
+  return httpError("invalid-request", { message: "The request ended before its body was complete", cause });
+}

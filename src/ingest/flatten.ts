@@ -1,0 +1,109 @@
+import { httpError } from "../http-errors.js";
+import { formatSegment } from "./paths.js";
+
+export interface FlattenInput {
+  /** Absent (or undefined) adds no body paths. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string | string[]>>;
+}
+
+/**
+ * SPEC 4: every leaf of the request as `path → value`, in document order. Empty objects and
+ * arrays are leaves too. The result has no prototype, so keys such as `__proto__` are plain data.
+ */
+export function flatten(request: FlattenInput): Record<string, unknown> {
+  const flat = Object.create(null) as Record<string, unknown>;
+  if (request.body !== undefined) walk(flat, "body", request.body);
+  if (request.headers) {
+    for (const [name, value] of Object.entries(request.headers)) {
+      flat[`headers${formatSegment(name.toLowerCase())}`] = value;
+    }
+  }
+  if (request.query) {
+    for (const [name, value] of Object.entries(request.query))
+      walk(flat, `query${formatSegment(name)}`, value);
+  }
+  return flat;
+}
+
+/** Depth-first with an explicit stack: bodies from the CLI are not depth-checked, and recursion could overflow. */
+function walk(flat: Record<string, unknown>, path: string, value: unknown): void {
+  const paths: string[] = [path];
+  const values: unknown[] = [value];
+  // Children are pushed in reverse so that popping yields document order.
+  while (values.length > 0) {
+    const current = values.pop();
+    const at = paths.pop()!;
+    if (Array.isArray(current) && current.length > 0) {
+      for (let i = current.length - 1; i >= 0; i -= 1) {
+        paths.push(`${at}.${i}`);
+        values.push(current[i]);
+      }
+      continue;
+    }
+    const keys =
+      typeof current === "object" && current !== null && !Array.isArray(current) ? Object.keys(current) : [];
+    if (keys.length === 0) {
+      flat[at] = current;
+      continue;
+    }
+    const object = current as Record<string, unknown>;
+    for (let i = keys.length - 1; i >= 0; i -= 1) {
+      const key = keys[i]!;
+      paths.push(at + formatSegment(key));
+      values.push(object[key]);
+    }
+  }
+}
+
+export interface JsonLimits {
+  readonly maxDepth: number;
+  readonly maxLeaves: number;
+}
+
+/**
+ * Throws 413 body-too-complex when `value` nests deeper than maxDepth containers or has more
+ * than maxLeaves leaves (empty containers count as leaves, as in flatten). Iterative, and stops
+ * at the first container or leaf over a limit, so a hostile body costs no more than the limits.
+ */
+export function checkJsonLimits(value: unknown, limits: JsonLimits): void {
+  if (typeof value !== "object" || value === null) return;
+  if (limits.maxDepth < 1) throw httpError("body-too-complex");
+  const values: object[] = [value];
+  const depths: number[] = [1];
+  let leaves = 0;
+  while (values.length > 0) {
+    const container = values.pop()!;
+    const depth = depths.pop()!;
+    const children: unknown[] = Array.isArray(container) ? container : Object.values(container);
+    if (children.length === 0 && ++leaves > limits.maxLeaves) throw httpError("body-too-complex");
+    for (const child of children) {
+      if (typeof child !== "object" || child === null) {
+        if (++leaves > limits.maxLeaves) throw httpError("body-too-complex");
+      } else if (depth >= limits.maxDepth) {
+        throw httpError("body-too-complex");
+      } else {
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+}
+
+/** One `path = value` line per leaf: strings bare, everything else (and multi-line strings) as JSON. */
+export function formatFlattened(flat: Readonly<Record<string, unknown>>): string {
+  const lines: string[] = [];
+  for (const [path, value] of Object.entries(flat)) {
+    lines.push(`${path} = ${formatValue(value)}`);
+  }
+  return lines.join("\n");
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must not print bare
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function formatValue(value: unknown): string {
+  if (typeof value === "string" && !CONTROL.test(value)) return value;
+  return JSON.stringify(value) ?? String(value);
+}

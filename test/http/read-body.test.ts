@@ -1,0 +1,216 @@
+import { createHash } from "node:crypto";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { deflateSync, gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_BODY_DEPTH, MAX_BODY_LEAVES } from "../../src/defaults.js";
+import { HttpError } from "../../src/errors.js";
+import { readJsonBody } from "../../src/http/read-body.js";
+import { flatten } from "../../src/ingest/flatten.js";
+
+const MAX_BYTES = 1024 * 1024;
+
+type Outcome = { ok: true; raw: Buffer; value: object } | { ok: false; error: unknown };
+
+interface Answer {
+  status: number;
+  body: { code?: string; rawSha256?: string; value?: unknown; flattened?: Record<string, unknown> };
+}
+
+describe("readJsonBody on a real node:http server", () => {
+  let server: http.Server;
+  let port: number;
+  const outcomes: Promise<Outcome>[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const outcome = readJsonBody(req, { maxBytes: MAX_BYTES, maxDepth: MAX_BODY_DEPTH, maxLeaves: MAX_BODY_LEAVES }).then(
+        (body): Outcome => ({ ok: true, ...body }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      );
+      outcomes.push(outcome);
+      void outcome.then((result) => answer(req, res, result));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  // What the ingress does: answer, and close a connection whose body was not read.
+  function answer(req: http.IncomingMessage, res: http.ServerResponse, result: Outcome): void {
+    if (result.ok) {
+      const text = JSON.stringify({
+        rawSha256: createHash("sha256").update(result.raw).digest("hex"),
+        value: result.value,
+        flattened: flatten({ body: result.value }),
+      });
+      res.writeHead(200, { "Content-Type": "application/json" }).end(text);
+      return;
+    }
+    const status = result.error instanceof HttpError ? result.error.status : 500;
+    const code = result.error instanceof HttpError ? result.error.code : "unexpected";
+    const unread = !req.complete;
+    res.writeHead(status, { "Content-Type": "application/json", ...(unread ? { Connection: "close" } : {}) });
+    res.end(JSON.stringify({ code }));
+    if (unread) res.on("finish", () => req.destroy());
+  }
+
+  function send(options: { headers?: Record<string, string>; body?: Buffer | string; chunks?: Iterable<Buffer> }) {
+    return new Promise<Answer>((resolve, reject) => {
+      const req = http.request({ port, host: "127.0.0.1", method: "POST", path: "/", headers: options.headers });
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+      });
+      // Writing the rest of a refused body fails once the server closes; the answer still arrives.
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE" && error.code !== "ECONNRESET") reject(error);
+      });
+      if (options.chunks) {
+        for (const chunk of options.chunks) {
+          if (req.destroyed) break;
+          req.write(chunk);
+        }
+        req.end();
+      } else {
+        req.end(options.body);
+      }
+    });
+  }
+
+  const json = { "Content-Type": "application/json" };
+  const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+  it("parses a JSON object and keeps the raw bytes", async () => {
+    const text = '{"customer_email":"a@b.c","products":[{"name":"Earwax"}]}';
+    const { status, body } = await send({ headers: json, body: text });
+    expect(status).toBe(200);
+    expect(body.value).toEqual({ customer_email: "a@b.c", products: [{ name: "Earwax" }] });
+    expect(body.rawSha256).toBe(sha256(text));
+  });
+
+  it("accepts arrays, charset parameters and +json media types", async () => {
+    expect((await send({ headers: { "Content-Type": "application/json; charset=utf-8" }, body: "[1]" })).status).toBe(200);
+    expect((await send({ headers: { "Content-Type": "Application/vnd.api+JSON" }, body: "{}" })).status).toBe(200);
+  });
+
+  it.each([
+    [{ "Content-Type": "text/plain" }, "unsupported-media-type"],
+    [{ "Content-Type": "application/x-www-form-urlencoded" }, "unsupported-media-type"],
+    [{ "Content-Type": "application/jsonp" }, "unsupported-media-type"],
+    [{}, "unsupported-media-type"],
+    [{ ...json, "Content-Encoding": "br" }, "unsupported-encoding"],
+    [{ ...json, "Content-Encoding": "gzip, gzip" }, "unsupported-encoding"],
+  ])("answers 415 for %j", async (headers, code) => {
+    expect(await send({ headers, body: "{}" })).toEqual({ status: 415, body: { code } });
+  });
+
+  it.each([
+    ["{", "invalid-json"],
+    ["", "invalid-json"],
+    ['"text"', "body-not-object"],
+    ["null", "body-not-object"],
+    ["42", "body-not-object"],
+  ])("answers 400 for the body %j", async (text, code) => {
+    expect(await send({ headers: json, body: text })).toEqual({ status: 400, body: { code } });
+  });
+
+  it("decodes gzip and deflate; raw is the decoded body a sender signs", async () => {
+    const text = JSON.stringify({ order_number: "1", note: "x".repeat(5000) });
+    for (const [encoding, data] of [
+      ["gzip", gzipSync(text)],
+      ["deflate", deflateSync(text)],
+    ] as const) {
+      const { status, body } = await send({ headers: { ...json, "Content-Encoding": encoding }, body: data });
+      expect(status).toBe(200);
+      expect(body.rawSha256).toBe(sha256(text));
+    }
+  });
+
+  it("answers 400 for a body that is not valid gzip", async () => {
+    const answer = await send({ headers: { ...json, "Content-Encoding": "gzip" }, body: "{}" });
+    expect(answer).toEqual({ status: 400, body: { code: "invalid-request" } });
+  });
+
+  it("refuses a gzip bomb of a few KB that expands past maxBytes", async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * MAX_BYTES, " "), { level: 9 });
+    expect(bomb.length).toBeLessThan(MAX_BYTES / 4);
+    const answer = await send({ headers: { ...json, "Content-Encoding": "gzip" }, body: bomb });
+    expect(answer).toEqual({ status: 413, body: { code: "body-too-large" } });
+  });
+
+  it("counts the decoded bytes against maxBytes", async () => {
+    const text = JSON.stringify({ big: "y".repeat(MAX_BYTES) });
+    const answer = await send({ headers: { ...json, "Content-Encoding": "gzip" }, body: gzipSync(text) });
+    expect(answer).toEqual({ status: 413, body: { code: "body-too-large" } });
+  });
+
+  it("refuses a 10 MB body at once when Content-Length says so", async () => {
+    const body = Buffer.alloc(10 * MAX_BYTES, " ");
+    const answer = await send({ headers: { ...json, "Content-Length": String(body.length) }, body });
+    expect(answer).toEqual({ status: 413, body: { code: "body-too-large" } });
+  });
+
+  it("refuses a 10 MB chunked body while streaming it", async () => {
+    function* chunks() {
+      for (let i = 0; i < 160; i += 1) yield Buffer.alloc(64 * 1024, " ");
+    }
+    const answer = await send({ headers: { ...json, "Transfer-Encoding": "chunked" }, chunks: chunks() });
+    expect(answer).toEqual({ status: 413, body: { code: "body-too-large" } });
+  });
+
+  it("refuses JSON nested 5000 deep with 413 body-too-complex", async () => {
+    const text = `${"[".repeat(5000)}${"]".repeat(5000)}`;
+    expect(await send({ headers: json, body: text })).toEqual({ status: 413, body: { code: "body-too-complex" } });
+  });
+
+  it("refuses more leaves than the limit", async () => {
+    const text = JSON.stringify(Array.from({ length: MAX_BODY_LEAVES + 1 }, () => 0));
+    expect(await send({ headers: json, body: text })).toEqual({ status: 413, body: { code: "body-too-complex" } });
+  });
+
+  it("keeps __proto__ as data and pollutes nothing", async () => {
+    const text = '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}}';
+    const { status, body } = await send({ headers: json, body: text });
+    expect(status).toBe(200);
+    expect(body.flattened).toEqual({ "body.__proto__.polluted": 1, "body.constructor.prototype.polluted": 2 });
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty("polluted");
+  });
+
+  function rawRequest(text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, "127.0.0.1");
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk) => chunks.push(chunk));
+      socket.on("error", reject);
+      socket.on("close", () => resolve(Buffer.concat(chunks).toString()));
+      socket.end(text);
+    });
+  }
+
+  it("reads only Content-Length bytes when the body is longer than declared", async () => {
+    const before = outcomes.length;
+    const reply = await rawRequest(
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{"a":1}',
+    );
+    // node:http answers the trailing bytes as a malformed next request; the body read is the first 5 bytes.
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    const outcome = await outcomes[before]!;
+    expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-json" });
+  });
+
+  it("gives up, without hanging, when the connection ends before Content-Length bytes came", async () => {
+    const before = outcomes.length;
+    await rawRequest('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+    const outcome = await outcomes[before]!;
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });
+  });
+});

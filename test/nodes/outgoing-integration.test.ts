@@ -1,0 +1,385 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { WorkflowDoc } from "../../src/config/documents.js";
+import { compileWorkflow } from "../../src/engine/compile-workflow.js";
+import { executeRun } from "../../src/engine/execute-run.js";
+import { redactHeaders, type IncomingEvent } from "../../src/ingest/event.js";
+import { createGotTransport } from "../../src/nodes/http-transport.js";
+import type { HttpTransport } from "../../src/nodes/node-type.js";
+import { builtinRegistry } from "../../src/nodes/registry.js";
+import type { NodeRecord } from "../../src/store/store.js";
+import { startSink, type Sink } from "../helpers/sink.js";
+
+const INJECTION = '{{ range.constructor("return process")() }}';
+
+let sink: Sink;
+const transport = createGotTransport({ denyPrivate: false });
+
+beforeAll(async () => {
+  sink = await startSink();
+});
+afterAll(async () => {
+  await sink.close();
+});
+beforeEach(() => {
+  (sink.calls as unknown[]).length = 0;
+  sink.respond(() => ({ status: 200, body: { ok: true } }));
+});
+
+async function runYaml(
+  nodes: string,
+  options: {
+    body?: unknown;
+    headers?: Record<string, string>;
+    env?: Record<string, string>;
+    http?: HttpTransport;
+  } = {},
+) {
+  const doc = parse(`
+kind: Workflow
+id: outgoing
+trigger: { type: business-event, integration: shop-cart }
+nodes:
+${nodes}`) as WorkflowDoc;
+  const workflow = compileWorkflow(doc, { registry: builtinRegistry });
+  const event: IncomingEvent = {
+    eventId: "ev-1",
+    integration: "shop-cart",
+    endpointId: "3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11",
+    method: "POST",
+    time: Date.now(),
+    headers: redactHeaders(options.headers ?? {}),
+    query: {},
+    body: options.body ?? {},
+  };
+  const records: NodeRecord[] = [];
+  const outcome = await executeRun({
+    workflow,
+    event,
+    runId: "run-1",
+    http: options.http ?? transport,
+    env: { SINK: sink.url, ...options.env },
+    signal: new AbortController().signal,
+    onNode: async (record) => {
+      records.push(record);
+    },
+    sleep: async () => {},
+  });
+  return { outcome, records: records.filter((record) => record.status !== "running") };
+}
+
+describe("the seed example (SPEC 2.3)", () => {
+  it("sends the customer's email, the request id and the products as an array", async () => {
+    const body = {
+      customer_email: "example@example.com",
+      order_number: "1001",
+      products: [
+        { name: "Earwax", price: 9.5 },
+        { name: "Candle", price: 3 },
+      ],
+    };
+    const { outcome, records } = await runYaml(
+      `
+  - id: send-event
+    type: outgoing-integration
+    method: POST
+    url: "http://{{ env.API_BASE }}/v4/events/custom"
+    auth:
+      type: bearer
+      token: "{{ env.API_TOKEN }}"
+    headers:
+      X-Source: inlet
+      X-Request-ID: '{{ request.headers["X-Request-ID"] }}'
+    body:
+      action: goal.achieve
+      label: goal.achieve
+      client:
+        email: "{{ request.body.customer_email }}"
+      params:
+        products: "{{ request.body.products }}"
+    timeout: 10s
+    retry: { attempts: 3 }
+    next: done
+  - id: done
+    type: end
+`,
+      { body, headers: { "X-Request-ID": "r-42" }, env: { API_BASE: sink.host, API_TOKEN: "secret-token" } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(sink.calls).toHaveLength(1);
+    const call = sink.calls[0]!;
+    expect(call.method).toBe("POST");
+    expect(call.url).toBe("/v4/events/custom");
+    expect(call.headers).toMatchObject({
+      authorization: "Bearer secret-token",
+      "x-source": "inlet",
+      "x-request-id": "r-42",
+      "content-type": "application/json",
+    });
+    expect(JSON.parse(call.body)).toEqual({
+      action: "goal.achieve",
+      label: "goal.achieve",
+      client: { email: "example@example.com" },
+      params: { products: body.products },
+    });
+    const output = records[0]?.output as { request: { headers: Record<string, string> } };
+    expect(output.request.headers.Authorization).toBe("[redacted]");
+    expect(JSON.stringify(records)).not.toContain("secret-token");
+  });
+});
+
+describe("request data is only ever data", () => {
+  it("arrives literally through url, query, header and body", async () => {
+    const { outcome } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/items/{{ request.body.evil | urlencode }}"
+    query: { q: "{{ request.body.evil }}" }
+    headers: { X-Evil: "{{ request.body.evil }}" }
+    body:
+      lone: "{{ request.body.evil }}"
+      text: "before {{ request.body.evil }} after"
+`,
+      { body: { evil: INJECTION } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    const call = sink.calls[0]!;
+    const url = new URL(call.url, sink.url);
+    expect(decodeURIComponent(url.pathname)).toBe(`/items/${INJECTION}`);
+    expect(url.searchParams.get("q")).toBe(INJECTION);
+    expect(call.headers["x-evil"]).toBe(INJECTION);
+    expect(JSON.parse(call.body)).toEqual({ lone: INJECTION, text: `before ${INJECTION} after` });
+  });
+
+  it("cannot break a structured body's JSON", async () => {
+    const breaking = 'x","admin":true,"y":"';
+    const { outcome } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/users"
+    body: { name: "{{ request.body.name }}", role: user }
+`,
+      { body: { name: breaking } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(JSON.parse(sink.calls[0]!.body)).toEqual({ name: breaking, role: "user" });
+  });
+
+  it("fails the node on CR or LF in a rendered header value, sending nothing", async () => {
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/x"
+    headers: { X-Name: "{{ request.body.name }}" }
+`,
+      { body: { name: "bob\r\nX-Admin: true" } },
+    );
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(/X-Name.*CR or LF/);
+    expect(records[0]).toMatchObject({ status: "failed", attempts: 1 });
+    expect(sink.calls).toHaveLength(0);
+  });
+
+  it("also checks the rendered auth header", async () => {
+    const { outcome } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/x"
+    auth: { type: bearer, token: "{{ request.body.token }}" }
+`,
+      { body: { token: "t\nX-Admin: 1" } },
+    );
+    expect(outcome.status).toBe("failed");
+    expect(sink.calls).toHaveLength(0);
+  });
+});
+
+describe("auth", () => {
+  it("sends basic credentials", async () => {
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/basic"
+    auth: { type: basic, username: "{{ env.USER }}", password: "p@ss:word" }
+`,
+      { env: { USER: "ann" } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(sink.calls[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from("ann:p@ss:word").toString("base64")}`,
+    );
+    expect(JSON.stringify(records[0]?.output)).not.toContain(Buffer.from("ann:p@ss:word").toString("base64"));
+  });
+
+  it("sends a custom auth header and redacts it in the record", async () => {
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/header"
+    auth: { type: header, name: X-Api-Key, value: "{{ env.KEY }}" }
+`,
+      { env: { KEY: "k-123" } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(sink.calls[0]?.headers["x-api-key"]).toBe("k-123");
+    expect(sink.calls[0]?.headers["content-type"]).toBeUndefined();
+    expect(records[0]?.output).toMatchObject({
+      request: { headers: { "X-Api-Key": "[redacted]" }, body: undefined },
+    });
+  });
+});
+
+describe("bodies and URLs", () => {
+  it("sends a string body as rendered text with the default JSON content type", async () => {
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/text"
+    body: '{"email": "{{ request.body.email }}", "n": 1}'
+`,
+      { body: { email: "a@b.c" } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(sink.calls[0]?.body).toBe('{"email": "a@b.c", "n": 1}');
+    expect(sink.calls[0]?.headers["content-type"]).toBe("application/json");
+    expect(records[0]?.output).toMatchObject({ request: { body: { email: "a@b.c", n: 1 } } });
+  });
+
+  it("fails with a clear error when a JSON string body does not parse, sending nothing", async () => {
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/text"
+    body: '{"email": "{{ request.body.email }}"}'
+`,
+      { body: { email: 'a"b' } },
+    );
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(/not valid JSON/);
+    expect(records[0]).toMatchObject({ attempts: 1 });
+    expect(sink.calls).toHaveLength(0);
+  });
+
+  it("sends a string body as is with the node's own content type", async () => {
+    const { outcome } = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/text"
+    headers: { content-type: text/plain }
+    body: "hello {{ run.id }}"
+`);
+    expect(outcome.status).toBe("succeeded");
+    expect(sink.calls[0]).toMatchObject({ body: "hello run-1", headers: { "content-type": "text/plain" } });
+  });
+
+  it("adds query parameters to the URL's own", async () => {
+    await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: DELETE
+    url: "{{ env.SINK }}/items?a=1"
+    query: { b: "two words", c: "{{ 3 }}" }
+`);
+    expect(sink.calls[0]).toMatchObject({ method: "DELETE", url: "/items?a=1&b=two+words&c=3" });
+  });
+
+  it("fails without retrying when the rendered URL is not http(s)", async () => {
+    const { outcome, records } = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.NOPE }}/path"
+`);
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(/not a valid URL/);
+    expect(records[0]).toMatchObject({ attempts: 1 });
+  });
+
+  it("records a text response as text", async () => {
+    sink.respond(() => ({ status: 200, body: "plain answer" }));
+    const { records } = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/t"
+`);
+    expect(records[0]?.output).toMatchObject({ response: { status: 200, body: "plain answer" } });
+  });
+});
+
+describe("statuses and limits", () => {
+  it("accepts exactly the statuses of expectStatus", async () => {
+    sink.respond(() => ({ status: 404, body: { missing: true } }));
+    const lenient = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/x"
+    expectStatus: 200, 4xx
+`);
+    expect(lenient.outcome.status).toBe("succeeded");
+    sink.respond(() => ({ status: 202 }));
+    const strict = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/x"
+    expectStatus: "200,201"
+`);
+    expect(strict.outcome.status).toBe("failed");
+    expect(strict.outcome.error).toMatch(/202/);
+    expect(strict.records[0]).toMatchObject({ attempts: 1 });
+  });
+
+  it("refuses a response over the size cap without retrying", async () => {
+    sink.respond(() => ({ status: 200, body: "x".repeat(1024 * 1024 + 10) }));
+    const { outcome, records } = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/big"
+`);
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(/larger than/);
+    expect(records[0]).toMatchObject({ attempts: 1 });
+  });
+});
+
+describe("denyPrivate", () => {
+  const denying = createGotTransport({ denyPrivate: true });
+
+  it("refuses loopback targets, by address and by name, without retrying", async () => {
+    for (const url of [`${sink.url}/x`, `http://localhost:${new URL(sink.url).port}/x`]) {
+      const { outcome, records } = await runYaml(
+        `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.TARGET }}"
+`,
+        { http: denying, env: { TARGET: url } },
+      );
+      expect(outcome.status).toBe("failed");
+      expect(outcome.error).toMatch(/loopback, private/);
+      expect(records[0]).toMatchObject({ attempts: 1 });
+    }
+    expect(sink.calls).toHaveLength(0);
+  });
+});

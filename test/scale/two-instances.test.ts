@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
+import {
+  deleteKeys,
+  eventSink,
+  post,
+  REDIS_URL,
+  reportSkippedWithoutRedis,
+  sinkProject,
+  startInstance,
+  uniquePrefix,
+  type Instance,
+} from "../helpers/scale.js";
+import { startSink, type Sink } from "../helpers/sink.js";
+import type { TempProject } from "../helpers/temp-project.js";
+
+reportSkippedWithoutRedis("test/scale/two-instances.test.ts");
+
+const ADMIN_TOKEN = "scale-admin-token";
+/** Enough for a killed instance's jobs to lapse and be taken over, with room for a slow machine. */
+const TAKEOVER_TIMEOUT_MS = 40_000;
+
+describe.skipIf(!REDIS_URL)("two instances sharing one Redis", () => {
+  const redisUrl = REDIS_URL ?? "";
+  let sink: Sink;
+  let project: TempProject;
+  let prefix: string;
+  const instances: Instance[] = [];
+
+  async function setUp(label: string): Promise<void> {
+    sink = await startSink();
+    project = await sinkProject(sink);
+    prefix = uniquePrefix(label);
+  }
+
+  function start(env?: Record<string, string>): Promise<Instance> {
+    return startInstance({ project, redisUrl, prefix, env: { INLET_ADMIN_TOKEN: ADMIN_TOKEN, ...env } }).then(
+      (instance) => {
+        instances.push(instance);
+        return instance;
+      },
+    );
+  }
+
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((instance) => instance.kill()));
+    await sink.close();
+    project.cleanup();
+    await deleteKeys(redisUrl, prefix);
+  });
+
+  it("answers 40 concurrent identical requests spread over both with exactly one 200, and runs it once", async () => {
+    await setUp("dedup");
+    const events = eventSink(sink);
+    const [a, b] = await Promise.all([start(), start()]);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => post((i % 2 === 0 ? a : b).url, { id: "order-1" })),
+    );
+
+    const accepted = answers.filter((answer) => answer.status === 200);
+    expect(accepted).toHaveLength(1);
+    const eventId = accepted[0]?.eventId ?? "";
+    const duplicates = answers.filter((answer) => answer.status === 204);
+    expect(duplicates).toHaveLength(39);
+    expect(new Set(duplicates.map((answer) => answer.duplicateOf))).toEqual(new Set([eventId]));
+    await eventually(() => expect(events.delivered).toEqual(new Set([eventId])), { timeoutMs: 15_000 });
+  }, 30_000);
+
+  it("delivers, from the surviving instance, every event accepted by an instance killed with SIGKILL", async () => {
+    await setUp("takeover");
+    const events = eventSink(sink);
+    events.setFailing(true);
+    const a = await start({ INLET_CONCURRENCY: "20" });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => post(a.url, { id: `order-${i}` })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    const accepted = new Set(answers.map((answer) => answer.eventId ?? ""));
+    // Every run is in progress on A (it has called the failing sink) before A dies.
+    await eventually(() => expect(events.attempted).toEqual(accepted), { timeoutMs: 15_000 });
+
+    const b = await start();
+    await a.kill();
+    events.setFailing(false);
+
+    await eventually(() => expect(events.delivered).toEqual(accepted), { timeoutMs: TAKEOVER_TIMEOUT_MS });
+    await eventually(
+      async () => {
+        const response = await fetch(`${b.url}/v1/admin/runs?workflow=forward`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        const { runs } = (await response.json()) as { runs: { eventId: string; status: string }[] };
+        expect(new Set(runs.map((run) => run.eventId))).toEqual(accepted);
+        expect(runs.map((run) => run.status)).toEqual(Array(8).fill("succeeded"));
+      },
+      { timeoutMs: 10_000 },
+    );
+  }, 90_000);
+});

@@ -21,7 +21,16 @@ export async function measureDedupMemory(options: { keys: number }): Promise<{
   const ttlMs = 2000;
   for (let i = 0; i < options.keys; i += 1) {
     await store.accept({
-      event: { eventId: randomUUID(), integration: "bench", endpointId: "e", method: "POST", time: 0, headers: {}, query: {}, body: {} },
+      event: {
+        eventId: randomUUID(),
+        integration: "bench",
+        endpointId: "e",
+        method: "POST",
+        time: 0,
+        headers: {},
+        query: {},
+        body: {},
+      },
       dedup: { scope: "bench", hash: `${i.toString(16).padStart(64, "0")}`, ttlMs },
       workflows: [],
     });

@@ -68,7 +68,11 @@ async function load(options: {
   });
 }
 
-async function measure(name: string, url: string, options: { body?: string; headers?: Record<string, string>; note?: string } = {}): Promise<Row> {
+async function measure(
+  name: string,
+  url: string,
+  options: { body?: string; headers?: Record<string, string>; note?: string } = {},
+): Promise<Row> {
   const body = options.body ?? BODY;
   await load({ url, body, headers: options.headers, duration: 1 });
   const saturated = await load({ url, body, headers: options.headers, duration: SATURATION_S });
@@ -92,7 +96,13 @@ async function startInlet(env: Record<string, string>): Promise<Child> {
     script: CLI,
     args: ["serve"],
     core: 1,
-    env: { LOG_LEVEL: "info", INLET_WATCH: "false", INLET_JWT_SECRET: JWT_SECRET, INLET_CONCURRENCY: "50", ...env },
+    env: {
+      LOG_LEVEL: "info",
+      INLET_WATCH: "false",
+      INLET_JWT_SECRET: JWT_SECRET,
+      INLET_CONCURRENCY: "50",
+      ...env,
+    },
   });
 }
 
@@ -105,7 +115,10 @@ async function fetchToken(port: number): Promise<string> {
   return ((await response.json()) as { token: string }).token;
 }
 
-async function sinkStats(port: number, reset = false): Promise<{ received: number; p50: number; p99: number }> {
+async function sinkStats(
+  port: number,
+  reset = false,
+): Promise<{ received: number; p50: number; p99: number }> {
   const response = await fetch(`http://127.0.0.1:${port}/stats${reset ? "?reset=1" : ""}`);
   return (await response.json()) as { received: number; p50: number; p99: number };
 }
@@ -120,7 +133,9 @@ async function waitForDeliveries(sinkPort: number, atLeast: number, timeoutMs: n
 }
 
 function redisAvailable(): boolean {
-  return spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "ping"]).stdout?.toString().trim() === "PONG";
+  return (
+    spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "ping"]).stdout?.toString().trim() === "PONG"
+  );
 }
 
 function table(rows: readonly Row[], raw: Row): string {
@@ -144,7 +159,10 @@ async function main(): Promise<void> {
   const sinkUrl = `http://127.0.0.1:${sink.port}/events`;
   try {
     const raw = await startChild({ script: path.join(here, "raw-server.js"), core: 1 });
-    const rawRow = await measure("raw node:http (read body, JSON.parse, 200)", `http://127.0.0.1:${raw.port}/`);
+    const rawRow = await measure(
+      "raw node:http (read body, JSON.parse, 200)",
+      `http://127.0.0.1:${raw.port}/`,
+    );
     rows.push(rawRow);
     await raw.stop();
 
@@ -152,10 +170,17 @@ async function main(): Promise<void> {
     writeBenchConfig(one, { count: 1, withWorkflows: true });
     const url = (port: number, i = 0): string => `http://127.0.0.1:${port}/v1/incoming/${endpointOf(i)}`;
 
-    const sqlite = await startInlet({ INLET_DIR: one, INLET_STORE: `sqlite:${path.join(work, "bench.db")}`, SINK_URL: sinkUrl });
+    const sqlite = await startInlet({
+      INLET_DIR: one,
+      INLET_STORE: `sqlite:${path.join(work, "bench.db")}`,
+      SINK_URL: sinkUrl,
+    });
     await sinkStats(sink.port, true);
     const startedAt = Date.now();
-    const accepted = await measure("inlet: no auth, dedup 2 params, sqlite, workflow → sink", url(sqlite.port));
+    const accepted = await measure(
+      "inlet: no auth, dedup 2 params, sqlite, workflow → sink",
+      url(sqlite.port),
+    );
     rows.push(accepted);
     const expected = Math.round(accepted.rps * SATURATION_S);
     const delivered = await waitForDeliveries(sink.port, expected, 60_000);
@@ -165,8 +190,16 @@ async function main(): Promise<void> {
       `- end to end (sqlite): ${delivered} events delivered to the sink in ${deliveredS.toFixed(1)} s after the accept runs began (≈ ${Math.round(delivered / deliveredS)} events/s); accept-to-delivery latency p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (over saturation and 1k/s runs)`,
     );
     const token = await fetchToken(sqlite.port);
-    rows.push(await measure("inlet: JWT auth, dedup, sqlite", url(sqlite.port, 999_999), { headers: { authorization: `Bearer ${token}` } }));
-    rows.push(await measure("inlet: duplicate path (every request → 204), sqlite", url(sqlite.port), { body: DUPLICATE_BODY }));
+    rows.push(
+      await measure("inlet: JWT auth, dedup, sqlite", url(sqlite.port, 999_999), {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
+    rows.push(
+      await measure("inlet: duplicate path (every request → 204), sqlite", url(sqlite.port), {
+        body: DUPLICATE_BODY,
+      }),
+    );
     await sqlite.stop();
 
     const memory = await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl });
@@ -175,17 +208,31 @@ async function main(): Promise<void> {
 
     if (redisAvailable()) {
       const prefix = `inlet-bench-${process.pid}:`;
-      const redis = await startInlet({ INLET_DIR: one, INLET_STORE: "redis://127.0.0.1:6379", INLET_REDIS_PREFIX: prefix, SINK_URL: sinkUrl });
-      rows.push(await measure("inlet: no auth, dedup, redis store + BullMQ, workflow → sink", url(redis.port)));
+      const redis = await startInlet({
+        INLET_DIR: one,
+        INLET_STORE: "redis://127.0.0.1:6379",
+        INLET_REDIS_PREFIX: prefix,
+        SINK_URL: sinkUrl,
+      });
+      rows.push(
+        await measure("inlet: no auth, dedup, redis store + BullMQ, workflow → sink", url(redis.port)),
+      );
       await redis.stop();
-      spawnSync("sh", ["-c", `redis-cli --scan --pattern '${prefix}*' | xargs -r -n 500 redis-cli del > /dev/null`]);
+      spawnSync("sh", [
+        "-c",
+        `redis-cli --scan --pattern '${prefix}*' | xargs -r -n 500 redis-cli del > /dev/null`,
+      ]);
     } else {
       extra.push("- redis store: skipped (no Redis answering at 127.0.0.1:6379)");
     }
 
     const many = path.join(work, "many");
     writeBenchConfig(many, { count: 10_000, withWorkflows: true });
-    const big = await startInlet({ INLET_DIR: many, INLET_STORE: `sqlite:${path.join(work, "many.db")}`, SINK_URL: sinkUrl });
+    const big = await startInlet({
+      INLET_DIR: many,
+      INLET_STORE: `sqlite:${path.join(work, "many.db")}`,
+      SINK_URL: sinkUrl,
+    });
     rows.push(await measure("inlet: 10,000 integrations loaded, sqlite", url(big.port, 7_777)));
     await big.stop();
 

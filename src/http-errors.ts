@@ -8,7 +8,10 @@ export const HTTP_ERRORS = {
   "not-found": { status: 404, message: "Nothing is served at this address" },
   "unknown-endpoint": { status: 404, message: "No enabled integration listens at this endpoint" },
   "method-not-allowed": { status: 405, message: "This endpoint accepts POST and PUT only" },
-  "unsupported-media-type": { status: 415, message: "Send the body as JSON (Content-Type: application/json)" },
+  "unsupported-media-type": {
+    status: 415,
+    message: "Send the body as JSON (Content-Type: application/json)",
+  },
   "unsupported-encoding": { status: 415, message: "Content-Encoding must be gzip, deflate or identity" },
   "invalid-json": { status: 400, message: "The body is not valid JSON" },
   "body-not-object": { status: 400, message: "The body must be a JSON object or array" },

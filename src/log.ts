@@ -14,7 +14,11 @@ const REDACT_PATHS = [
 
 export function createLogger(options: { level: string; destination?: NodeJS.WritableStream }): Logger {
   return pino(
-    { level: options.level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { service: "inlet" } },
+    {
+      level: options.level,
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      base: { service: "inlet" },
+    },
     options.destination ?? destination({ sync: false }),
   );
 }

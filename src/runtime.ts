@@ -82,7 +82,8 @@ export async function startRuntime(options: {
       metrics,
       concurrency: settings.concurrency,
     };
-    const redis = store.kind === "redis" ? new Redis(settings.storeUrl, SHARED_LIMITER_REDIS_OPTIONS) : undefined;
+    const redis =
+      store.kind === "redis" ? new Redis(settings.storeUrl, SHARED_LIMITER_REDIS_OPTIONS) : undefined;
     const runner =
       store.kind === "redis"
         ? createQueueRunner({ ...runnerDeps, redisUrl: settings.storeUrl, prefix: settings.redisPrefix })
@@ -157,7 +158,9 @@ export async function startRuntime(options: {
 async function storedJwtSecret(store: Store, logger: Logger): Promise<string> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await store.getOrCreateSecret(JWT_SECRET_NAME, () => randomBytes(GENERATED_SECRET_BYTES).toString("base64url"));
+      return await store.getOrCreateSecret(JWT_SECRET_NAME, () =>
+        randomBytes(GENERATED_SECRET_BYTES).toString("base64url"),
+      );
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       if (attempt === 0) logger.warn({ err: error }, "waiting for the store to read the JWT signing secret");

@@ -42,7 +42,11 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
   });
 }
 
-function boolean(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
+function boolean(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: boolean,
+): boolean {
   const value = env[name];
   if (value === undefined || value === "") return fallback;
   if (["true", "1", "yes"].includes(value.toLowerCase())) return true;
@@ -60,7 +64,10 @@ function integer(
   if (value === undefined || value === "") return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < range.min || parsed > range.max) {
-    throw new InletError("settings", `${name} must be an integer from ${range.min} to ${range.max}, not "${value}"`);
+    throw new InletError(
+      "settings",
+      `${name} must be an integer from ${range.min} to ${range.max}, not "${value}"`,
+    );
   }
   return parsed;
 }

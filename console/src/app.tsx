@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiContext, createApi } from "./api.js";
 import { ConfigPage } from "./pages/config-page.js";
 import { IntegrationsPage } from "./pages/integrations-page.js";
-import { LoginPage } from "./pages/login-page.js";
+import { LoginPage, type Notice } from "./pages/login-page.js";
 import { RunPage } from "./pages/run-page.js";
 import { RunsPage } from "./pages/runs-page.js";
 import { SamplesPage } from "./pages/samples-page.js";
@@ -11,7 +11,7 @@ import { clearToken, readToken, saveToken } from "./session.js";
 
 export function App() {
   const [token, setToken] = useState(readToken);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
 
   const api = useMemo(
     () =>
@@ -22,7 +22,7 @@ export function App() {
             onUnauthorized: () => {
               clearToken();
               setToken(null);
-              setNotice("The server refused the admin token (401). Sign in again.");
+              setNotice({ kind: "error", text: "The server refused the admin token (401). Sign in again." });
             },
           }),
     [token],
@@ -45,7 +45,7 @@ export function App() {
       <Shell
         onSignOut={() => {
           clearToken();
-          setNotice("Signed out.");
+          setNotice({ kind: "info", text: "Signed out." });
           setToken(null);
         }}
       />

@@ -11,19 +11,24 @@ export async function adminRequest(
   method: "GET" | "POST",
   path: string,
 ): Promise<unknown> {
-  const base = (options.url ?? process.env["INLET_URL"] ?? `http://localhost:${process.env["PORT"] || defaults.PORT}`).replace(
-    /\/+$/,
-    "",
-  );
+  const base = (
+    options.url ??
+    process.env["INLET_URL"] ??
+    `http://localhost:${process.env["PORT"] || defaults.PORT}`
+  ).replace(/\/+$/, "");
   const token = process.env["INLET_ADMIN_TOKEN"];
   if (!token) throw new InletError("no-admin-token", "set INLET_ADMIN_TOKEN to the server's admin token");
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, { method, headers: { Authorization: `Bearer ${token}` } });
   } catch (error) {
-    throw new InletError("server-unreachable", `cannot reach ${base}: is inlet serve running? (--url, INLET_URL)`, {
-      cause: error,
-    });
+    throw new InletError(
+      "server-unreachable",
+      `cannot reach ${base}: is inlet serve running? (--url, INLET_URL)`,
+      {
+        cause: error,
+      },
+    );
   }
   const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
   if (!response.ok) {

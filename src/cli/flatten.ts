@@ -14,7 +14,10 @@ export function flattenCommand(): Command {
       try {
         value = JSON.parse(text);
       } catch (error) {
-        throw new InletError("invalid-json", `${file ?? "stdin"} is not valid JSON: ${(error as Error).message}`);
+        throw new InletError(
+          "invalid-json",
+          `${file ?? "stdin"} is not valid JSON: ${(error as Error).message}`,
+        );
       }
       const request = options.request
         ? (value as { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> })

@@ -7,7 +7,10 @@ import { integrationYaml, workflowYaml, writeNewFile } from "./scaffold.js";
 
 export function checkId(id: string): string {
   if (!new RegExp(ID_PATTERN).test(id)) {
-    throw new InletError("invalid-id", `"${id}" is not a valid id: lower-case letters, digits and dashes, at most 63`);
+    throw new InletError(
+      "invalid-id",
+      `"${id}" is not a valid id: lower-case letters, digits and dashes, at most 63`,
+    );
   }
   return id;
 }

@@ -10,20 +10,32 @@ export function runsCommand(): Command {
     .option("--limit <n>", "how many", "20")
     .option("--url <url>", "server URL (default: INLET_URL or http://localhost:$PORT)")
     .option("--json", "print the raw JSON answer")
-    .action(async (options: { workflow?: string; status?: string; limit: string; url?: string; json?: boolean }) => {
-      const query = new URLSearchParams({ limit: options.limit });
-      if (options.workflow) query.set("workflow", options.workflow);
-      if (options.status) query.set("status", options.status);
-      const answer = (await adminRequest(options, "GET", `/v1/admin/runs?${query}`)) as { runs: RunRecord[] };
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-        return;
-      }
-      for (const run of answer.runs) {
-        const error = run.error ? `  ${run.error}` : "";
-        process.stdout.write(`${run.runId}  ${run.status.padEnd(9)} ${run.workflow}  ${run.startedAt ?? "-"}${error}\n`);
-      }
-    });
+    .action(
+      async (options: {
+        workflow?: string;
+        status?: string;
+        limit: string;
+        url?: string;
+        json?: boolean;
+      }) => {
+        const query = new URLSearchParams({ limit: options.limit });
+        if (options.workflow) query.set("workflow", options.workflow);
+        if (options.status) query.set("status", options.status);
+        const answer = (await adminRequest(options, "GET", `/v1/admin/runs?${query}`)) as {
+          runs: RunRecord[];
+        };
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+          return;
+        }
+        for (const run of answer.runs) {
+          const error = run.error ? `  ${run.error}` : "";
+          process.stdout.write(
+            `${run.runId}  ${run.status.padEnd(9)} ${run.workflow}  ${run.startedAt ?? "-"}${error}\n`,
+          );
+        }
+      },
+    );
   command
     .command("show")
     .description("one run with its nodes")
@@ -39,7 +51,11 @@ export function runsCommand(): Command {
     .argument("<runId>")
     .option("--url <url>", "server URL")
     .action(async (runId: string, options: { url?: string }) => {
-      const answer = (await adminRequest(options, "POST", `/v1/admin/runs/${encodeURIComponent(runId)}/retry`)) as {
+      const answer = (await adminRequest(
+        options,
+        "POST",
+        `/v1/admin/runs/${encodeURIComponent(runId)}/retry`,
+      )) as {
         runId: string;
       };
       process.stdout.write(`queued run ${answer.runId}\n`);

@@ -10,7 +10,11 @@ export function samplesCommand(): Command {
     .option("--url <url>", "server URL (default: INLET_URL or http://localhost:$PORT)")
     .option("--json", "print the raw JSON answer")
     .action(async (id: string, options: { url?: string; json?: boolean }) => {
-      const answer = (await adminRequest(options, "GET", `/v1/admin/integrations/${encodeURIComponent(id)}/samples`)) as {
+      const answer = (await adminRequest(
+        options,
+        "GET",
+        `/v1/admin/integrations/${encodeURIComponent(id)}/samples`,
+      )) as {
         samples: Sample[];
       };
       if (options.json) {
@@ -22,7 +26,9 @@ export function samplesCommand(): Command {
         return;
       }
       for (const sample of answer.samples) {
-        process.stdout.write(`# ${sample.receivedAt}  event ${sample.eventId}\n${formatFlattened(sample.flattened)}\n\n`);
+        process.stdout.write(
+          `# ${sample.receivedAt}  event ${sample.eventId}\n${formatFlattened(sample.flattened)}\n\n`,
+        );
       }
     });
 }

@@ -16,7 +16,9 @@ export function serveCommand(): Command {
         runtime = await startRuntime({ settings, env: process.env, logger });
       } catch (error) {
         if (error instanceof ConfigError) {
-          process.stderr.write(`inlet: refusing to start, the config is invalid:\n${formatText(error.diagnostics)}\n`);
+          process.stderr.write(
+            `inlet: refusing to start, the config is invalid:\n${formatText(error.diagnostics)}\n`,
+          );
         } else {
           process.stderr.write(`inlet: cannot start: ${errorMessage(error)}\n`);
         }

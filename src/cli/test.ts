@@ -12,7 +12,9 @@ export function testCommand(): Command {
     .action(async (dir: string | undefined) => {
       const loaded = await createConfigLoader(builtinRegistry).load(configDir(dir));
       if (!loaded.ok) {
-        process.stderr.write(`${formatText(loaded.diagnostics)}\nthe config is invalid; fix it before testing\n`);
+        process.stderr.write(
+          `${formatText(loaded.diagnostics)}\nthe config is invalid; fix it before testing\n`,
+        );
         process.exitCode = 1;
         return;
       }

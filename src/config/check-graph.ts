@@ -24,7 +24,12 @@ export function checkGraph({ doc, source }: Located<WorkflowDoc>, registry: Node
     for (const edge of nodeEdgeList) {
       if (!indexOf.has(edge.target)) {
         diagnostics.push(
-          diagnosticAt(source, ["nodes", index, ...edge.path], "unknown-node", `no node with id "${edge.target}"`),
+          diagnosticAt(
+            source,
+            ["nodes", index, ...edge.path],
+            "unknown-node",
+            `no node with id "${edge.target}"`,
+          ),
         );
       }
     }

@@ -63,7 +63,9 @@ export function checkReferences(set: DocumentSet): Diagnostic[] {
   for (const { doc, source } of set.tests) {
     const workflow = workflows.get(doc.workflow);
     if (!workflow) {
-      diagnostics.push(diagnosticAt(source, ["workflow"], "unknown-ref", `no Workflow with id "${doc.workflow}"`));
+      diagnostics.push(
+        diagnosticAt(source, ["workflow"], "unknown-ref", `no Workflow with id "${doc.workflow}"`),
+      );
       continue;
     }
     const nodeIds = new Set(workflow.nodes.map((node) => node.id));

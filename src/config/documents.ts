@@ -109,7 +109,11 @@ export const DOC_KINDS: readonly DocKind[] = ["Integration", "ApiKey", "Workflow
 const SCHEMA_BASE = "https://inlet.dev/schemas/";
 const DRAFT = "https://json-schema.org/draft/2020-12/schema";
 
-const id = { type: "string", pattern: ID_PATTERN, description: "Unique id of this document within its kind." };
+const id = {
+  type: "string",
+  pattern: ID_PATTERN,
+  description: "Unique id of this document within its kind.",
+};
 const duration = (description: string, def?: string): SchemaObject => ({
   type: "string",
   pattern: DURATION_PATTERN,
@@ -121,7 +125,8 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
   $schema: DRAFT,
   $id: `${SCHEMA_BASE}integration.schema.json`,
   title: "Integration",
-  description: "An incoming integration: a webhook endpoint that authenticates, deduplicates and records requests.",
+  description:
+    "An incoming integration: a webhook endpoint that authenticates, deduplicates and records requests.",
   type: "object",
   required: ["kind", "id", "endpoint", "auth"],
   additionalProperties: false,
@@ -154,7 +159,11 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
               required: ["jwks", "issuer", "audience"],
               properties: {
                 type: true,
-                jwks: { type: "string", format: "uri", description: "JWK set URL of the sender's identity provider." },
+                jwks: {
+                  type: "string",
+                  format: "uri",
+                  description: "JWK set URL of the sender's identity provider.",
+                },
                 issuer: { type: "string", description: "Required `iss` of the tokens." },
                 audience: { type: "string", description: "Required `aud` of the tokens." },
               },
@@ -164,7 +173,11 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
               required: ["apiKey"],
               properties: {
                 type: true,
-                apiKey: { type: "string", pattern: ID_PATTERN, description: "The ApiKey whose tokens are accepted." },
+                apiKey: {
+                  type: "string",
+                  pattern: ID_PATTERN,
+                  description: "The ApiKey whose tokens are accepted.",
+                },
               },
               additionalProperties: false,
             },
@@ -181,9 +194,17 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
                 pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
                 description: "Environment variable holding the HMAC secret.",
               },
-              header: { type: "string", default: defaults.SIGNATURE_HEADER, description: "Header carrying the signature." },
+              header: {
+                type: "string",
+                default: defaults.SIGNATURE_HEADER,
+                description: "Header carrying the signature.",
+              },
               algorithm: { enum: ["sha1", "sha256", "sha512"], default: defaults.SIGNATURE_ALGORITHM },
-              prefix: { type: "string", default: defaults.SIGNATURE_PREFIX, description: "Text before the hex digest." },
+              prefix: {
+                type: "string",
+                default: defaults.SIGNATURE_PREFIX,
+                description: "Text before the hex digest.",
+              },
             },
             additionalProperties: false,
           },
@@ -219,7 +240,11 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
         additionalProperties: false,
       },
     },
-    rateLimit: { type: "string", pattern: RATE_PATTERN, description: "e.g. 50/s; over it → 429 + Retry-After." },
+    rateLimit: {
+      type: "string",
+      pattern: RATE_PATTERN,
+      description: "e.g. 50/s; over it → 429 + Retry-After.",
+    },
     maxBodySize: {
       type: "string",
       pattern: SIZE_PATTERN,
@@ -269,7 +294,11 @@ export const APIKEY_SCHEMA: SchemaObject = {
       description: "Without `incoming` the key cannot authenticate to endpoints.",
     },
     tokenTtl: duration("Lifetime of issued tokens (max 24h).", defaults.TOKEN_TTL),
-    enabled: { type: "boolean", default: true, description: "false revokes the key and every token it issued." },
+    enabled: {
+      type: "boolean",
+      default: true,
+      description: "false revokes the key and every token it issued.",
+    },
   },
 };
 
@@ -288,7 +317,11 @@ export function workflowSchema(nodeItem: SchemaObject): SchemaObject {
       id,
       name: { type: "string" },
       enabled: { type: "boolean", default: true },
-      strict: { type: "boolean", default: false, description: "true makes an undefined template value an error." },
+      strict: {
+        type: "boolean",
+        default: false,
+        description: "true makes an undefined template value an error.",
+      },
       trigger: {
         type: "object",
         required: ["type", "integration"],
@@ -338,7 +371,8 @@ export const WORKFLOW_TEST_SCHEMA: SchemaObject = {
           env: stringMap,
           responses: {
             type: "object",
-            description: "Canned responses per outgoing node id (default 200 {}); a list answers attempts in order.",
+            description:
+              "Canned responses per outgoing node id (default 200 {}); a list answers attempts in order.",
             additionalProperties: {
               anyOf: [{ $ref: "#/$defs/response" }, { type: "array", items: { $ref: "#/$defs/response" } }],
             },

@@ -2,7 +2,14 @@ import { checkGraph } from "./check-graph.js";
 import { checkReferences, type DocumentSet } from "./check-references.js";
 import { checkTemplates } from "./check-templates.js";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics.js";
-import { DOC_KINDS, type ApiKeyDoc, type DocKind, type IntegrationDoc, type WorkflowDoc, type WorkflowTestDoc } from "./documents.js";
+import {
+  DOC_KINDS,
+  type ApiKeyDoc,
+  type DocKind,
+  type IntegrationDoc,
+  type WorkflowDoc,
+  type WorkflowTestDoc,
+} from "./documents.js";
 import type { Located } from "./located.js";
 import { diagnosticAt } from "./positions.js";
 import { readConfigDir } from "./read.js";

@@ -26,7 +26,9 @@ export function locate(source: DocumentSource, path: JsonPath, options?: { at?: 
   for (const [i, segment] of path.entries()) {
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       if (!pair) break;
       if (last && options?.at === "key" && isNodeWithRange(pair.key)) {
         best = pair.key;

@@ -66,7 +66,10 @@ export async function readConfigDir(dir: string): Promise<ReadResult> {
   return { files: files.map(displayPath), documents, diagnostics };
 }
 
-export function parseFile(file: string, text: string): { documents: ParsedDocument[]; diagnostics: Diagnostic[] } {
+export function parseFile(
+  file: string,
+  text: string,
+): { documents: ParsedDocument[]; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];

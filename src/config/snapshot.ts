@@ -127,7 +127,12 @@ function missingSecrets(config: LoadedConfig, deps: SnapshotDeps): Diagnostic[] 
   for (const { doc, source } of config.set.apiKeys) {
     if (doc.secretEnv !== undefined && !isSet(doc.secretEnv)) {
       diagnostics.push(
-        diagnosticAt(source, ["secretEnv"], "missing-secret", `environment variable ${doc.secretEnv} is not set`),
+        diagnosticAt(
+          source,
+          ["secretEnv"],
+          "missing-secret",
+          `environment variable ${doc.secretEnv} is not set`,
+        ),
       );
     }
   }

@@ -6,7 +6,12 @@ const DURATION_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } a
 const SIZE_BYTES = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
 const RATE_WINDOW_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-function parseUnit<U extends string>(text: string, pattern: RegExp, units: Record<U, number>, what: string): number {
+function parseUnit<U extends string>(
+  text: string,
+  pattern: RegExp,
+  units: Record<U, number>,
+  what: string,
+): number {
   const match = pattern.exec(text);
   if (!match) throw new Error(`"${text}" is not a ${what}`);
   return Number(match[1]) * units[match[2] as U];

@@ -22,7 +22,8 @@ const PATTERN_HINTS: Readonly<Record<string, string>> = {
   [DURATION_PATTERN]: "a duration such as 500ms, 10s, 5m, 1h or 7d",
   [SIZE_PATTERN]: "a size such as 512kb or 1mb",
   [RATE_PATTERN]: "a rate such as 50/s, 600/m or 1000/h",
-  [UUID_PATTERN]: "a UUID such as 3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11 (`inlet new integration` generates one)",
+  [UUID_PATTERN]:
+    "a UUID such as 3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11 (`inlet new integration` generates one)",
 };
 
 export type SchemaValidators = Readonly<Record<DocKind, ValidateFunction>>;
@@ -49,9 +50,13 @@ export function validateDocument(
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   // A oneOf error says it in one line; the failures inside each of its branches only add noise.
-  const oneOfPaths = errors.filter((error) => error.keyword === "oneOf").map((error) => `${error.schemaPath}/`);
+  const oneOfPaths = errors
+    .filter((error) => error.keyword === "oneOf")
+    .map((error) => `${error.schemaPath}/`);
   return errors
-    .filter((error) => error.keyword !== "if" && !oneOfPaths.some((prefix) => error.schemaPath.startsWith(prefix)))
+    .filter(
+      (error) => error.keyword !== "if" && !oneOfPaths.some((prefix) => error.schemaPath.startsWith(prefix)),
+    )
     .map((error) => {
       const { path, at, message } = describe(error);
       const { line, col } = locate(source, path, { at });
@@ -65,7 +70,11 @@ function describe(error: ErrorObject): { path: JsonPath; at: "key" | "value"; me
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "required":
-      return { path, at: "value", message: `${where}missing required field "${String(params["missingProperty"])}"` };
+      return {
+        path,
+        at: "value",
+        message: `${where}missing required field "${String(params["missingProperty"])}"`,
+      };
     case "additionalProperties":
       return {
         path: [...path, String(params["additionalProperty"])],
@@ -82,10 +91,15 @@ function describe(error: ErrorObject): { path: JsonPath; at: "key" | "value"; me
       return { path, at: "value", message: `${where}must be "${String(params["allowedValue"])}"` };
     case "pattern": {
       const hint = PATTERN_HINTS[String(params["pattern"])];
-      return { path, at: "value", message: `${where}must be ${hint ?? `a string matching ${String(params["pattern"])}`}` };
+      return {
+        path,
+        at: "value",
+        message: `${where}must be ${hint ?? `a string matching ${String(params["pattern"])}`}`,
+      };
     }
     case "oneOf":
-      if (path.length === 0) return { path, at: "value", message: "set exactly one of secretHash and secretEnv" };
+      if (path.length === 0)
+        return { path, at: "value", message: "set exactly one of secretHash and secretEnv" };
       return { path, at: "value", message: `${where}must be a node id or a list of node ids` };
     default:
       return { path, at: "value", message: `${where}${error.message ?? "is invalid"}` };

@@ -86,8 +86,12 @@ export function createReloader(options: {
     for (const folder of CONFIG_FOLDERS) {
       const folderPath = path.join(dir, folder);
       try {
-        const watcher = watch(folderPath, { recursive: true }, (_event, file) => schedule(String(file ?? folder)));
-        watcher.on("error", (error) => logger.warn({ err: error, folder: folderPath }, "config watcher error"));
+        const watcher = watch(folderPath, { recursive: true }, (_event, file) =>
+          schedule(String(file ?? folder)),
+        );
+        watcher.on("error", (error) =>
+          logger.warn({ err: error, folder: folderPath }, "config watcher error"),
+        );
         watchers.push(watcher);
       } catch (error) {
         logger.warn({ err: error, folder: folderPath }, "cannot watch config folder; SIGHUP still reloads");

@@ -2,9 +2,14 @@ import type { SchemaObject } from "ajv";
 import { ID_PATTERN, workflowSchema } from "./documents.js";
 import type { NodeRegistry } from "../nodes/registry.js";
 
-const nodeId = { type: "string", pattern: ID_PATTERN, description: "Unique id of the node in this workflow." };
+const nodeId = {
+  type: "string",
+  pattern: ID_PATTERN,
+  description: "Unique id of the node in this workflow.",
+};
 const next = {
-  description: "The node(s) to run after this one; a list runs parallel branches. Default: the following node.",
+  description:
+    "The node(s) to run after this one; a list runs parallel branches. Default: the following node.",
   oneOf: [nodeId, { type: "array", minItems: 1, items: nodeId }],
 };
 

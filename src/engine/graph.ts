@@ -40,10 +40,7 @@ export interface WorkflowGraph {
 export function buildGraph(nodes: readonly NodeDocBase[], registry: NodeRegistry): WorkflowGraph {
   const successors = new Map<string, readonly string[]>();
   nodes.forEach((node, index) => {
-    successors.set(
-      node.id,
-      Object.freeze(nodeEdges(nodes, index, registry).map((edge) => edge.target)),
-    );
+    successors.set(node.id, Object.freeze(nodeEdges(nodes, index, registry).map((edge) => edge.target)));
   });
   const first = nodes[0];
   if (!first) throw new Error("a workflow has at least one node (schema minItems)");

@@ -35,7 +35,10 @@ export function createLocalRunner(deps: {
         .then(() => undefined)
         .catch((error: unknown) => {
           // The run stays unfinished in the store, so the next start retries it.
-          deps.logger.error({ err: error, runId: ref.runId }, `run could not be executed: ${errorMessage(error)}`);
+          deps.logger.error(
+            { err: error, runId: ref.runId },
+            `run could not be executed: ${errorMessage(error)}`,
+          );
         })
         .finally(() => {
           active.delete(running);

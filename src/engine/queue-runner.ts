@@ -102,23 +102,26 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
 
   const connections = [queueConnection, workerConnection];
   const connectionsDown = (): boolean => connections.some((connection) => connection.status !== "ready");
+  const onReady = (): void => {
+    if (connectionsDown() || !connectionLog.succeeded()) return;
+    logger.info("the run queue reaches Redis again");
+    // Runs recorded while the queue was away get their jobs now rather than at the next interval.
+    void resumeUnfinished();
+  };
   for (const connection of connections) {
     // ioredis emits 'error' on every failed reconnect: one log line per outage, not one per attempt.
     connection.on("error", (error: Error) => connectionLog.failed(error));
-    connection.on("ready", () => {
-      if (connectionsDown() || !connectionLog.succeeded()) return;
-      logger.info("the run queue reaches Redis again");
-      // Runs recorded while the queue was away get their jobs now rather than at the next interval.
-      void resumeUnfinished();
-    });
+    connection.on("ready", onReady);
   }
   const onBullError = (error: Error): void => {
     if (stopping) return;
-    if (connectionsDown()) connectionLog.failed(error);
+    if (connectionsDown() || isSocketError(error)) connectionLog.failed(error);
     else logger.warn({ err: error }, `run queue error: ${error.message}`);
   };
   queue.on("error", onBullError);
   worker.on("error", onBullError);
+  // Also emitted when BullMQ's own blocking connection is back.
+  worker.on("ready", onReady);
   worker.on("stalled", (jobId) =>
     logger.info({ runId: jobId }, "run requeued: the instance running it stopped"),
   );
@@ -242,6 +245,11 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
 
 function connect(url: string, options: RedisOptions): Redis {
   return new Redis(url, { retryStrategy: reconnect, ...options });
+}
+
+/** A Node.js system error (ECONNRESET, ECONNREFUSED, …): the connection, not the command, failed. */
+function isSocketError(error: Error): boolean {
+  return "syscall" in error;
 }
 
 /** Logs the first failure of one kind, then nothing until it works again. */

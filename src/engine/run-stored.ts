@@ -29,7 +29,9 @@ export async function executeStoredRun(
   const workflow = deps.holder.current.workflows.get(ref.workflow);
   const event = await store.getEvent(ref.eventId);
   if (!workflow || !event) {
-    const error = workflow ? `event ${ref.eventId} is no longer stored` : `workflow "${ref.workflow}" no longer exists`;
+    const error = workflow
+      ? `event ${ref.eventId} is no longer stored`
+      : `workflow "${ref.workflow}" no longer exists`;
     await store.finishRun(ref.runId, { status: "failed", finishedAt: new Date().toISOString(), error });
     deps.metrics.runs.inc({ workflow: ref.workflow, status: "failed" });
     return "finished";
@@ -59,7 +61,11 @@ export async function executeStoredRun(
     error: result.error,
   });
   deps.metrics.runs.inc({ workflow: workflow.id, status: result.status });
-  const log = result.status === "failed" ? deps.logger.warn.bind(deps.logger) : deps.logger.debug.bind(deps.logger);
-  log({ runId: ref.runId, workflow: workflow.id, eventId: event.eventId, error: result.error }, `run ${result.status}`);
+  const log =
+    result.status === "failed" ? deps.logger.warn.bind(deps.logger) : deps.logger.debug.bind(deps.logger);
+  log(
+    { runId: ref.runId, workflow: workflow.id, eventId: event.eventId, error: result.error },
+    `run ${result.status}`,
+  );
   return "finished";
 }

@@ -5,6 +5,7 @@ import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RuntimeIntegration } from "../config/snapshot.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
 import { httpError } from "../http-errors.js";
+import type { Metrics } from "../metrics.js";
 import type { RunStatus, Store } from "../store/store.js";
 import { sendJson } from "./error-response.js";
 
@@ -15,6 +16,7 @@ export interface AdminDeps {
   readonly holder: SnapshotHolder;
   readonly store: Store;
   readonly dispatcher: RunDispatcher;
+  readonly metrics: Metrics;
   readonly publicUrl: () => string;
 }
 
@@ -23,10 +25,12 @@ export function adminRoutes(deps: AdminDeps): Router {
   const router = Router();
   router.use("/v1/admin", requireAdminToken(deps.adminToken));
 
-  router.get("/v1/admin/integrations", (_req, res) => {
-    const integrations = [...deps.holder.current.integrations.values()].map((integration) =>
-      describeIntegration(integration, deps.publicUrl()),
-    );
+  router.get("/v1/admin/integrations", async (_req, res) => {
+    const counts = await requestCounts(deps.metrics);
+    const integrations = [...deps.holder.current.integrations.values()].map((integration) => ({
+      ...describeIntegration(integration, deps.publicUrl()),
+      counts: counts(integration.id),
+    }));
     sendJson(res, 200, { integrations });
   });
 
@@ -45,7 +49,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     }
     const limit = req.query["limit"] === undefined ? defaults.RUNS_PAGE_DEFAULT : Number(req.query["limit"]);
     if (!Number.isInteger(limit) || limit < 1 || limit > defaults.RUNS_PAGE_MAX) {
-      throw httpError("invalid-request", { message: `limit must be an integer from 1 to ${defaults.RUNS_PAGE_MAX}` });
+      throw httpError("invalid-request", {
+        message: `limit must be an integer from 1 to ${defaults.RUNS_PAGE_MAX}`,
+      });
     }
     const workflow = typeof req.query["workflow"] === "string" ? req.query["workflow"] : undefined;
     const runs = await deps.store.listRuns({ workflow, status: status as RunStatus | undefined, limit });
@@ -78,14 +84,23 @@ export function adminRoutes(deps: AdminDeps): Router {
       lastReload: {
         at: lastReload.at.toISOString(),
         ok: lastReload.ok,
-        errors: lastReload.errors.map(({ file, line, col, code, message }) => ({ file, line, col, code, message })),
+        errors: lastReload.errors.map(({ file, line, col, code, message }) => ({
+          file,
+          line,
+          col,
+          code,
+          message,
+        })),
       },
     });
   });
   return router;
 }
 
-export function describeIntegration(integration: RuntimeIntegration, publicUrl: string): Record<string, unknown> {
+export function describeIntegration(
+  integration: RuntimeIntegration,
+  publicUrl: string,
+): Record<string, unknown> {
   const { auth } = integration;
   return {
     id: integration.id,
@@ -103,6 +118,19 @@ export function describeIntegration(integration: RuntimeIntegration, publicUrl: 
   };
 }
 
+/** Requests and duplicates per integration since this process started, read from its metrics. */
+async function requestCounts(
+  metrics: Metrics,
+): Promise<(integration: string) => { requests: number; duplicates: number }> {
+  const [requests, duplicates] = await Promise.all([metrics.requests.get(), metrics.duplicates.get()]);
+  const total = (values: typeof requests.values, integration: string): number =>
+    values.reduce((sum, value) => (value.labels.integration === integration ? sum + value.value : sum), 0);
+  return (integration) => ({
+    requests: total(requests.values, integration),
+    duplicates: total(duplicates.values, integration),
+  });
+}
+
 function requireAdminToken(token: string): (req: Request, res: Response, next: NextFunction) => void {
   const expected = createHash("sha256").update(token).digest();
   return (req, _res, next) => {
@@ -110,7 +138,9 @@ function requireAdminToken(token: string): (req: Request, res: Response, next: N
     const presented = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
     const digest = createHash("sha256").update(presented).digest();
     if (!timingSafeEqual(digest, expected)) {
-      throw httpError("admin-unauthorized", { headers: { "WWW-Authenticate": 'Bearer realm="inlet-admin"' } });
+      throw httpError("admin-unauthorized", {
+        headers: { "WWW-Authenticate": 'Bearer realm="inlet-admin"' },
+      });
     }
     next();
   };

@@ -7,6 +7,7 @@ import { httpError } from "../http-errors.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { adminRoutes } from "./admin.js";
+import { consoleRoutes } from "./console.js";
 import { sendError, toHttpError } from "./error-response.js";
 import { healthRoutes } from "./health.js";
 import { createIncomingHandler, INCOMING_PREFIX } from "./incoming.js";
@@ -35,6 +36,7 @@ export function createExpressApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(deps));
   app.use(tokenRoutes(deps));
   if (deps.adminToken) app.use(adminRoutes({ ...deps, adminToken: deps.adminToken }));
+  if (deps.adminToken) app.use(consoleRoutes());
   app.use((_req: Request, _res: Response) => {
     throw httpError("not-found");
   });

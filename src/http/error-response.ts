@@ -18,7 +18,11 @@ export function toHttpError(error: unknown, logger: Logger): HttpError {
 }
 
 /** Writes `{"error":{"code","message"}}` with the error's status and headers. */
-export function sendError(res: ServerResponse, error: HttpError, extraHeaders?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  error: HttpError,
+  extraHeaders?: Record<string, string>,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

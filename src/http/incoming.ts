@@ -33,7 +33,9 @@ export interface IncomingDeps {
  * Order: resolve → auth → rate limit → body → dedup + durable record → 200/204. Nothing before
  * the record claims a dedup key, so any failure leaves none behind.
  */
-export function createIncomingHandler(deps: IncomingDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createIncomingHandler(
+  deps: IncomingDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     // The snapshot is read once: a reload during this request does not affect it.
     const snapshot = deps.holder.current;
@@ -48,13 +50,21 @@ export function createIncomingHandler(deps: IncomingDeps): (req: IncomingMessage
     });
   };
 
-  async function handle(integration: RuntimeIntegration, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(
+    integration: RuntimeIntegration,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const method = req.method ?? "";
     if (!ACCEPTED_METHODS.has(method)) {
       throw httpError("method-not-allowed", { headers: { Allow: "POST, PUT" } });
     }
     const { verifier } = integration;
-    if (!verifier.needsBody) await verifier.verify({ headers: req.headers, rawBody: EMPTY });
+    if (!verifier.needsBody) {
+      // `none` answers synchronously: no promise, no microtask on the hot path.
+      const verified = verifier.verify({ headers: req.headers, rawBody: EMPTY });
+      if (verified) await verified;
+    }
     if (integration.rateLimit) {
       const waitMs = await deps.rateLimits.consume(integration.id, integration.rateLimit.rate);
       if (waitMs !== null) {
@@ -79,7 +89,10 @@ export function createIncomingHandler(deps: IncomingDeps): (req: IncomingMessage
       body: body.value,
     };
     const hash = integration.dedup ? computeDedupHash(integration.dedup, event) : null;
-    const dedup = hash !== null && integration.dedup ? { scope: integration.id, hash, ttlMs: integration.dedup.ttlMs } : null;
+    const dedup =
+      hash !== null && integration.dedup
+        ? { scope: integration.id, hash, ttlMs: integration.dedup.ttlMs }
+        : null;
 
     const stopTimer = deps.metrics.storeLatency.startTimer({ operation: "accept" });
     const outcome = await deps.store.accept({ event, dedup, workflows: integration.workflows });
@@ -94,14 +107,18 @@ export function createIncomingHandler(deps: IncomingDeps): (req: IncomingMessage
     }
     await deps.dispatcher.dispatch(outcome.runs);
     deps.metrics.requests.inc({ integration: integration.id, status: 200 });
-    const headers: Record<string, string> = integration.dedup ? { "Inlet-Dedup": dedup ? "new" : "skipped" } : {};
+    const headers: Record<string, string> = integration.dedup
+      ? { "Inlet-Dedup": dedup ? "new" : "skipped" }
+      : {};
     sendJson(res, 200, { eventId: event.eventId, status: "accepted" }, headers);
 
     if (integration.samples > 0) {
       // Samples are a debugging aid: losing one must not fail the accepted request.
-      deps.store.addSample(integration.id, createSample(event), integration.samples).catch((error: unknown) => {
-        deps.logger.warn({ err: error, integration: integration.id }, "could not keep sample");
-      });
+      deps.store
+        .addSample(integration.id, createSample(event), integration.samples)
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: error, integration: integration.id }, "could not keep sample");
+        });
     }
   }
 
@@ -138,7 +155,8 @@ function parseQuery(url: string): Record<string, string | string[]> {
   if (start === -1) return query;
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
     const existing = query[key];
-    query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    query[key] =
+      existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
   return query;
 }

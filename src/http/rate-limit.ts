@@ -1,4 +1,9 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
 import type { Rate } from "../config/units.js";
 import { StoreUnavailableError } from "../errors.js";
@@ -19,7 +24,11 @@ export function createRateLimits(options: { redis?: Redis; prefix?: string }): R
     const id = `${key}|${rate.points}|${rate.windowMs}`;
     let limiter = limiters.get(id);
     if (!limiter) {
-      const opts = { points: rate.points, duration: rate.windowMs / 1000, keyPrefix: `${options.prefix ?? ""}rl:${id}` };
+      const opts = {
+        points: rate.points,
+        duration: rate.windowMs / 1000,
+        keyPrefix: `${options.prefix ?? ""}rl:${id}`,
+      };
       limiter = options.redis
         ? new RateLimiterRedis({ ...opts, storeClient: options.redis, useRedisPackage: false })
         : new RateLimiterMemory(opts);

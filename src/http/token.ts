@@ -26,7 +26,10 @@ export function tokenRoutes(deps: { holder: SnapshotHolder; jwtKey: Uint8Array |
     }
     if (!deps.jwtKey) throw httpError("invalid-api-key", { message: "Token issuing is not configured" });
     try {
-      const token = await exchangeApiKey(secret, { apiKeys: deps.holder.current.apiKeys.values(), key: deps.jwtKey });
+      const token = await exchangeApiKey(secret, {
+        apiKeys: deps.holder.current.apiKeys.values(),
+        key: deps.jwtKey,
+      });
       sendJson(res, 200, token, { "Cache-Control": "no-store" });
     } catch (error) {
       if (error instanceof HttpError && error.status === 401) {

@@ -21,13 +21,14 @@ export function flatten(request: FlattenInput): Record<string, unknown> {
     }
   }
   if (request.query) {
-    for (const [name, value] of Object.entries(request.query))
+    for (const [name, value] of Object.entries(request.query)) {
       walk(flat, `query${formatSegment(name)}`, value);
+    }
   }
   return flat;
 }
 
-/** Depth-first with an explicit stack: bodies from the CLI are not depth-checked, and recursion could overflow. */
+/** Depth-first with an explicit stack: CLI input is not depth-checked, and recursion could overflow. */
 function walk(flat: Record<string, unknown>, path: string, value: unknown): void {
   const paths: string[] = [path];
   const values: unknown[] = [value];

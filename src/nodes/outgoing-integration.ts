@@ -267,6 +267,7 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
     sent: Record<string, string>,
   ): { text: string | undefined; shown: unknown } {
     if (body.kind === "none") return { text: undefined, shown: undefined };
+    if (method === "HEAD") throw failure("body-not-allowed", "a HEAD request cannot carry a body");
     if (headerIndex(sent, "Content-Type") === undefined) sent["Content-Type"] = "application/json";
     if (body.kind === "structured") {
       const value = body.value.render(scope);
@@ -294,7 +295,8 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
         url.render(scope),
         query.map(([name, value]) => [name, value.render(scope)] as const),
       );
-      const sent: Record<string, string> = {};
+      // No prototype, so a header named __proto__ stays an ordinary header.
+      const sent = Object.create(null) as Record<string, string>;
       for (const [name, value] of headers) sent[name] = value.render(scope);
       const credentials = auth(scope);
       if (credentials) setHeader(sent, credentials.name, credentials.value);

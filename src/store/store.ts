@@ -98,7 +98,10 @@ export interface Store {
   startRun(runId: string, nowIso: string): Promise<RunRecord | undefined>;
   /** Upserts one node's record within a run (by node id). */
   recordNode(runId: string, node: NodeRecord): Promise<void>;
-  finishRun(runId: string, result: { status: "succeeded" | "failed"; finishedAt: string; error: string | null }): Promise<void>;
+  finishRun(
+    runId: string,
+    result: { status: "succeeded" | "failed"; finishedAt: string; error: string | null },
+  ): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(query: RunQuery): Promise<RunRecord[]>;

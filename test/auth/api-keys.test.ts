@@ -17,7 +17,9 @@ const doc = (fields: Partial<ApiKeyDoc> & { id: string }): ApiKeyDoc => ({
 
 describe("hashSecret / generateSecret", () => {
   it("writes the secretHash format of the ApiKey schema", () => {
-    expect(hashSecret("test")).toBe("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    expect(hashSecret("test")).toBe(
+      "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    );
   });
 
   it("generates distinct, recognisable secrets with at least 32 random bytes", () => {
@@ -42,7 +44,9 @@ describe("compileApiKey", () => {
     expect(compileApiKey(doc({ id: "a", secretHash: hashSecret("s"), tokenTtl: "48h" }), {}).tokenTtlMs).toBe(
       TOKEN_TTL_MAX_MS,
     );
-    expect(compileApiKey(doc({ id: "a", secretHash: hashSecret("s"), tokenTtl: "10m" }), {}).tokenTtlMs).toBe(600_000);
+    expect(compileApiKey(doc({ id: "a", secretHash: hashSecret("s"), tokenTtl: "10m" }), {}).tokenTtlMs).toBe(
+      600_000,
+    );
   });
 
   it("reads secretEnv from the environment; unset or empty means no secret matches", () => {

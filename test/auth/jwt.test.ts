@@ -1,7 +1,13 @@
 import { SignJWT, base64url } from "jose";
 import { describe, expect, it } from "vitest";
 import { compileApiKey, hashSecret } from "../../src/auth/api-keys.js";
-import { bearerToken, exchangeApiKey, mintToken, resolveJwtKey, verifyApiKeyToken } from "../../src/auth/jwt.js";
+import {
+  bearerToken,
+  exchangeApiKey,
+  mintToken,
+  resolveJwtKey,
+  verifyApiKeyToken,
+} from "../../src/auth/jwt.js";
 import { CLOCK_TOLERANCE_S, JWT_AUDIENCE, JWT_ISSUER, TOKEN_MAX_BYTES } from "../../src/defaults.js";
 import { HttpError, InletError } from "../../src/errors.js";
 
@@ -47,7 +53,10 @@ describe("mintToken / verifyApiKeyToken", () => {
     const now = new Date();
     const { token, expiresAt } = await mintToken({ key, apiKeyId: "shop", ttlMs: HOUR_MS, now });
     await expect(verify(token)).resolves.toBeUndefined();
-    const [header, payload] = token.split(".").slice(0, 2).map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part!))));
+    const [header, payload] = token
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part!))));
     expect(header).toMatchObject({ alg: "HS256" });
     expect(payload).toMatchObject({ sub: "shop", iss: "inlet", aud: "inlet:incoming" });
     expect(payload.jti).toEqual(expect.any(String));
@@ -58,9 +67,19 @@ describe("mintToken / verifyApiKeyToken", () => {
 
   it("accepts a token expired within the clock tolerance, refuses one beyond it", async () => {
     const longAgo = (seconds: number) => new Date(Date.now() - seconds * 1000);
-    const within = await mintToken({ key, apiKeyId: "shop", ttlMs: HOUR_MS, now: longAgo(3600 + CLOCK_TOLERANCE_S / 2) });
+    const within = await mintToken({
+      key,
+      apiKeyId: "shop",
+      ttlMs: HOUR_MS,
+      now: longAgo(3600 + CLOCK_TOLERANCE_S / 2),
+    });
     await expect(verify(within.token)).resolves.toBeUndefined();
-    const beyond = await mintToken({ key, apiKeyId: "shop", ttlMs: HOUR_MS, now: longAgo(3600 + CLOCK_TOLERANCE_S * 2) });
+    const beyond = await mintToken({
+      key,
+      apiKeyId: "shop",
+      ttlMs: HOUR_MS,
+      now: longAgo(3600 + CLOCK_TOLERANCE_S * 2),
+    });
     expect((await rejection(verify(beyond.token))).status).toBe(401);
   });
 
@@ -126,9 +145,24 @@ describe("bearerToken", () => {
 
 describe("exchangeApiKey", () => {
   const apiKeys = [
-    compileApiKey({ kind: "ApiKey", id: "shop", secretHash: hashSecret("shop-secret"), permissions: ["incoming"], tokenTtl: "10m" }, {}),
     compileApiKey(
-      { kind: "ApiKey", id: "off", secretHash: hashSecret("off-secret"), permissions: ["incoming"], enabled: false },
+      {
+        kind: "ApiKey",
+        id: "shop",
+        secretHash: hashSecret("shop-secret"),
+        permissions: ["incoming"],
+        tokenTtl: "10m",
+      },
+      {},
+    ),
+    compileApiKey(
+      {
+        kind: "ApiKey",
+        id: "off",
+        secretHash: hashSecret("off-secret"),
+        permissions: ["incoming"],
+        enabled: false,
+      },
       {},
     ),
   ];

@@ -18,18 +18,24 @@ describe("inlet validate", () => {
     project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: "nope" }) });
     const result = await runCli(["validate", "."], { cwd: project.dir });
     expect(result.code).toBe(1);
-    expect(result.stdout.trim()).toBe("integrations/a.yaml:3:11: schema endpoint: must be a UUID such as 3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11 (`inlet new integration` generates one)");
+    expect(result.stdout.trim()).toBe(
+      "integrations/a.yaml:3:11: schema endpoint: must be a UUID such as 3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11 (`inlet new integration` generates one)",
+    );
   });
 
   it("--format github annotates the line", async () => {
     project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: "nope" }) });
     const result = await runCli(["validate", ".", "--format", "github"], { cwd: project.dir });
     expect(result.code).toBe(1);
-    expect(result.stdout.trim()).toMatch(/^::error file=integrations\/a\.yaml,line=3,col=11,title=schema::endpoint: must be a UUID/);
+    expect(result.stdout.trim()).toMatch(
+      /^::error file=integrations\/a\.yaml,line=3,col=11,title=schema::endpoint: must be a UUID/,
+    );
   });
 
   it("--format json is one document", async () => {
-    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+    });
     const result = await runCli(["validate", ".", "--format", "json"], { cwd: project.dir });
     expect(JSON.parse(result.stdout)).toEqual({ ok: true, problems: [] });
     expect(result.code).toBe(0);
@@ -41,8 +47,16 @@ describe("inlet new", () => {
     project = await tempProject();
     expect((await runCli(["new", "integration", "orders"], { cwd: project.dir })).code).toBe(0);
     expect((await runCli(["apikey", "new", "erp"], { cwd: project.dir })).code).toBe(0);
-    expect((await runCli(["new", "integration", "erp-orders", "--auth", "jwt", "--api-key", "erp"], { cwd: project.dir })).code).toBe(0);
-    expect((await runCli(["new", "workflow", "forward", "--integration", "orders"], { cwd: project.dir })).code).toBe(0);
+    expect(
+      (
+        await runCli(["new", "integration", "erp-orders", "--auth", "jwt", "--api-key", "erp"], {
+          cwd: project.dir,
+        })
+      ).code,
+    ).toBe(0);
+    expect(
+      (await runCli(["new", "workflow", "forward", "--integration", "orders"], { cwd: project.dir })).code,
+    ).toBe(0);
     const result = await runCli(["validate", "."], { cwd: project.dir });
     expect(result.stdout).toMatch(/^ok: 4 documents in 4 files$/m);
     const text = readFileSync(path.join(project.dir, "integrations/orders.yaml"), "utf8");
@@ -75,7 +89,9 @@ describe("inlet new", () => {
 describe("inlet serve", () => {
   it("refuses an invalid config with file:line:col and exit code 1", async () => {
     project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: "nope" }) });
-    const result = await runCli(["serve"], { env: { INLET_DIR: project.dir, INLET_STORE: "memory:", PORT: "0" } });
+    const result = await runCli(["serve"], {
+      env: { INLET_DIR: project.dir, INLET_STORE: "memory:", PORT: "0" },
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/integrations\/a\.yaml:3:11: schema endpoint/);
   });

@@ -3,8 +3,22 @@ import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { formatDiagnostics } from "../../src/config/format/format.js";
 
 const diagnostics: Diagnostic[] = [
-  { file: "integrations/a.yaml", line: 3, col: 11, code: "schema", severity: "error", message: "endpoint: must be a UUID" },
-  { file: "workflows/w,1.yaml", line: 9, col: 2, code: "cycle", severity: "error", message: "50% of\nthe graph" },
+  {
+    file: "integrations/a.yaml",
+    line: 3,
+    col: 11,
+    code: "schema",
+    severity: "error",
+    message: "endpoint: must be a UUID",
+  },
+  {
+    file: "workflows/w,1.yaml",
+    line: 9,
+    col: 2,
+    code: "cycle",
+    severity: "error",
+    message: "50% of\nthe graph",
+  },
 ];
 
 describe("diagnostic formats", () => {
@@ -25,7 +39,13 @@ describe("diagnostic formats", () => {
     expect(JSON.parse(formatDiagnostics("json", diagnostics))).toEqual({
       ok: false,
       problems: [
-        { file: "integrations/a.yaml", line: 3, col: 11, code: "schema", message: "endpoint: must be a UUID" },
+        {
+          file: "integrations/a.yaml",
+          line: 3,
+          col: 11,
+          code: "schema",
+          message: "endpoint: must be a UUID",
+        },
         { file: "workflows/w,1.yaml", line: 9, col: 2, code: "cycle", message: "50% of\nthe graph" },
       ],
     });

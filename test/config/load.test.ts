@@ -53,7 +53,9 @@ describe("loading a config", () => {
 
   it("positions a problem in the second document of a file on its own line", async () => {
     expect(
-      await problems({ "integrations/all.yaml": `${integration("a", ENDPOINT_A)}---\n${integration("b", "not-a-uuid")}` }),
+      await problems({
+        "integrations/all.yaml": `${integration("a", ENDPOINT_A)}---\n${integration("b", "not-a-uuid")}`,
+      }),
     ).toEqual(["integrations/all.yaml:9:11: schema"]);
   });
 
@@ -64,12 +66,12 @@ describe("loading a config", () => {
   });
 
   it("reports a missing required field at the object that lacks it", async () => {
-    expect(await problems({ "integrations/a.yaml": "kind: Integration\nid: a\nauth:\n  type: none\n" })).toEqual([
-      "integrations/a.yaml:1:1: schema",
-    ]);
-    expect(await messages({ "integrations/a.yaml": "kind: Integration\nid: a\nauth:\n  type: none\n" })).toEqual([
-      'missing required field "endpoint"',
-    ]);
+    expect(
+      await problems({ "integrations/a.yaml": "kind: Integration\nid: a\nauth:\n  type: none\n" }),
+    ).toEqual(["integrations/a.yaml:1:1: schema"]);
+    expect(
+      await messages({ "integrations/a.yaml": "kind: Integration\nid: a\nauth:\n  type: none\n" }),
+    ).toEqual(['missing required field "endpoint"']);
   });
 
   it("points at the key of an unknown field", async () => {
@@ -79,7 +81,11 @@ describe("loading a config", () => {
   });
 
   it("explains ids, durations, sizes and rates in words", async () => {
-    const text = integration("Bad_Id", ENDPOINT_A, "dedup:\n  params: [body.x]\n  ttl: 7 days\nmaxBodySize: 1gb\nrateLimit: fast\n");
+    const text = integration(
+      "Bad_Id",
+      ENDPOINT_A,
+      "dedup:\n  params: [body.x]\n  ttl: 7 days\nmaxBodySize: 1gb\nrateLimit: fast\n",
+    );
     expect(await problems({ "integrations/a.yaml": text })).toEqual([
       "integrations/a.yaml:2:5: schema",
       "integrations/a.yaml:8:8: schema",
@@ -95,7 +101,11 @@ describe("loading a config", () => {
   });
 
   it("refuses more than 5 dedup params and a malformed param path", async () => {
-    const six = integration("a", ENDPOINT_A, "dedup:\n  params: [body.a, body.b, body.c, body.d, body.e, body.f]\n");
+    const six = integration(
+      "a",
+      ENDPOINT_A,
+      "dedup:\n  params: [body.a, body.b, body.c, body.d, body.e, body.f]\n",
+    );
     expect(await problems({ "integrations/a.yaml": six })).toEqual(["integrations/a.yaml:7:11: schema"]);
     const bad = integration("a", ENDPOINT_A, "dedup:\n  params:\n    - body.ok\n    - cookies.x\n");
     expect(await problems({ "integrations/a.yaml": bad })).toEqual(["integrations/a.yaml:9:7: dedup-param"]);
@@ -119,7 +129,10 @@ describe("loading a config", () => {
   it("checks references: workflow → integration, integration → ApiKey, test → workflow", async () => {
     expect(
       await problems({
-        "integrations/a.yaml": integration("shop", ENDPOINT_A).replace("type: none", "type: jwt\n  apiKey: missing"),
+        "integrations/a.yaml": integration("shop", ENDPOINT_A).replace(
+          "type: none",
+          "type: jwt\n  apiKey: missing",
+        ),
         "workflows/w.yaml": workflow("w", endNode, "nowhere"),
         "workflows/w.test.yaml": "kind: WorkflowTest\nworkflow: other\ncases:\n  - name: x\n",
       }),
@@ -135,12 +148,16 @@ describe("loading a config", () => {
       "integrations/a.yaml": integration("shop", ENDPOINT_A),
       "workflows/w.yaml": workflow("w", nodes),
     });
-    expect(await problems(files("  - id: a\n    type: end\n  - id: b\n    type: set\n    values: { x: '1' }\n    next: nope\n"))).toEqual([
-      "workflows/w.yaml:12:11: unknown-node",
-    ]);
     expect(
       await problems(
-        files("  - id: a\n    type: set\n    values: { x: '1' }\n    next: b\n  - id: b\n    type: set\n    values: { y: '2' }\n    next: a\n"),
+        files("  - id: a\n    type: end\n  - id: b\n    type: set\n    values: { x: '1' }\n    next: nope\n"),
+      ),
+    ).toEqual(["workflows/w.yaml:12:11: unknown-node"]);
+    expect(
+      await problems(
+        files(
+          "  - id: a\n    type: set\n    values: { x: '1' }\n    next: b\n  - id: b\n    type: set\n    values: { y: '2' }\n    next: a\n",
+        ),
       ),
     ).toEqual(["workflows/w.yaml:14:11: cycle"]);
     expect(await problems(files("  - id: a\n    type: end\n  - id: b\n    type: end\n"))).toEqual([
@@ -152,7 +169,10 @@ describe("loading a config", () => {
     const nodes =
       "  - id: send\n    type: outgoing-integration\n    method: POST\n    url: http://example.test/\n    body:\n      email: '{{ request.body.email '\n";
     expect(
-      await problems({ "integrations/a.yaml": integration("shop", ENDPOINT_A), "workflows/w.yaml": workflow("w", nodes) }),
+      await problems({
+        "integrations/a.yaml": integration("shop", ENDPOINT_A),
+        "workflows/w.yaml": workflow("w", nodes),
+      }),
     ).toEqual(["workflows/w.yaml:12:14: template-syntax"]);
   });
 

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
 import { startServer, type TestServer } from "../helpers/start-server.js";
-import { ENDPOINT_A, ENDPOINT_B, integrationYaml, tempProject, type TempProject } from "../helpers/temp-project.js";
+import {
+  ENDPOINT_A,
+  ENDPOINT_B,
+  integrationYaml,
+  tempProject,
+  type TempProject,
+} from "../helpers/temp-project.js";
 
 const ADMIN = "admin-token-for-tests";
 let project: TempProject | undefined;
@@ -21,14 +27,21 @@ function post(endpoint: string, body: unknown = { a: 1 }): Promise<Response> {
   });
 }
 
-async function adminConfig(): Promise<{ lastReload: { ok: boolean; errors: { file: string; line: number; col: number; code: string }[] }; files: string[] }> {
-  const response = await fetch(`${server!.url}/v1/admin/config`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+async function adminConfig(): Promise<{
+  lastReload: { ok: boolean; errors: { file: string; line: number; col: number; code: string }[] };
+  files: string[];
+}> {
+  const response = await fetch(`${server!.url}/v1/admin/config`, {
+    headers: { Authorization: `Bearer ${ADMIN}` },
+  });
   return (await response.json()) as never;
 }
 
 describe("hot reload", () => {
   it("adds, changes and removes endpoints when files change", async () => {
-    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+    });
     server = await startServer({ INLET_DIR: project.dir, INLET_WATCH: "true", INLET_ADMIN_TOKEN: ADMIN });
     expect((await post(ENDPOINT_A)).status).toBe(200);
     expect((await post(ENDPOINT_B)).status).toBe(404);
@@ -47,7 +60,9 @@ describe("hot reload", () => {
   });
 
   it("keeps serving the old config after an invalid edit, and reports it", async () => {
-    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+    });
     server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN });
     await project.write("integrations/a.yaml", integrationYaml({ id: "a", endpoint: "not-a-uuid" }));
     await project.write("integrations/b.yaml", integrationYaml({ id: "b", endpoint: ENDPOINT_B }));
@@ -58,7 +73,12 @@ describe("hot reload", () => {
     const config = await adminConfig();
     expect(config.lastReload.ok).toBe(false);
     expect(config.lastReload.errors).toEqual([
-      expect.objectContaining({ file: expect.stringMatching(/integrations\/a\.yaml$/), line: 3, col: 11, code: "schema" }),
+      expect.objectContaining({
+        file: expect.stringMatching(/integrations\/a\.yaml$/),
+        line: 3,
+        col: 11,
+        code: "schema",
+      }),
     ]);
     expect(server.logs().some((line) => line.includes("config reload rejected"))).toBe(true);
 
@@ -69,7 +89,9 @@ describe("hot reload", () => {
   });
 
   it("answers every request of a steady stream while the config reloads repeatedly", async () => {
-    project = await tempProject({ "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }) });
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+    });
     server = await startServer({ INLET_DIR: project.dir });
     const statuses: number[] = [];
     let reloading = true;
@@ -80,7 +102,10 @@ describe("hot reload", () => {
       }
     })();
     for (let i = 0; i < 8; i += 1) {
-      await project.write("integrations/a.yaml", integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: `name: version ${i}` }));
+      await project.write(
+        "integrations/a.yaml",
+        integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: `name: version ${i}` }),
+      );
       expect(await server.reloader.reload(`edit ${i}`)).toBe(true);
     }
     reloading = false;

@@ -8,13 +8,18 @@ import { builtinRegistry } from "../../src/nodes/registry.js";
 import type { ApiKeyDoc, IntegrationDoc, WorkflowDoc, WorkflowTestDoc } from "../../src/config/documents.js";
 
 describe("schemas/", () => {
-  it.each(Object.entries(schemaFiles(builtinRegistry)))("%s matches the code (run `npm run schemas`)", (name, schema) => {
-    const committed = readFileSync(path.join("schemas", name), "utf8");
-    expect(committed).toBe(serializeSchema(schema));
-  });
+  it.each(Object.entries(schemaFiles(builtinRegistry)))(
+    "%s matches the code (run `npm run schemas`)",
+    (name, schema) => {
+      const committed = readFileSync(path.join("schemas", name), "utf8");
+      expect(committed).toBe(serializeSchema(schema));
+    },
+  );
 
   it("composes the Workflow node schema from every registered node type", () => {
-    const workflow = schemaFiles(builtinRegistry)["workflow.schema.json"] as { properties: { nodes: { items: { properties: { type: { enum: string[] } } } } } };
+    const workflow = schemaFiles(builtinRegistry)["workflow.schema.json"] as {
+      properties: { nodes: { items: { properties: { type: { enum: string[] } } } } };
+    };
     expect(workflow.properties.nodes.items.properties.type.enum).toEqual([...builtinRegistry.keys()]);
   });
 
@@ -32,10 +37,22 @@ describe("schemas/", () => {
     };
     const jwks: IntegrationDoc = {
       ...integration,
-      auth: { type: "jwt", jwks: "https://idp.example/jwks.json", issuer: "https://idp.example/", audience: "inlet" },
+      auth: {
+        type: "jwt",
+        jwks: "https://idp.example/jwks.json",
+        issuer: "https://idp.example/",
+        audience: "inlet",
+      },
       dedup: { params: ["body.id"] },
     };
-    const apiKey: ApiKeyDoc = { kind: "ApiKey", id: "k", secretEnv: "K", permissions: ["incoming"], tokenTtl: "2h", enabled: false };
+    const apiKey: ApiKeyDoc = {
+      kind: "ApiKey",
+      id: "k",
+      secretEnv: "K",
+      permissions: ["incoming"],
+      tokenTtl: "2h",
+      enabled: false,
+    };
     const workflow: WorkflowDoc = {
       kind: "Workflow",
       id: "w",
@@ -44,14 +61,27 @@ describe("schemas/", () => {
       nodes: [
         { id: "c", type: "condition", if: "request.body.x == 1", then: "s", else: "e" },
         { id: "s", type: "set", values: { y: "{{ request.body.y }}" }, next: ["o", "e"] },
-        { id: "o", type: "outgoing-integration", method: "GET", url: "http://x.test/", auth: { type: "basic", username: "u", password: "p" } },
+        {
+          id: "o",
+          type: "outgoing-integration",
+          method: "GET",
+          url: "http://x.test/",
+          auth: { type: "basic", username: "u", password: "p" },
+        },
         { id: "e", type: "end" },
       ],
     };
     const test: WorkflowTestDoc = {
       kind: "WorkflowTest",
       workflow: "w",
-      cases: [{ name: "x", request: { body: {} }, responses: { o: [{ status: 503 }, { status: 200 }] }, expect: { status: "succeeded", calls: [{ node: "o" }] } }],
+      cases: [
+        {
+          name: "x",
+          request: { body: {} },
+          responses: { o: [{ status: 503 }, { status: 200 }] },
+          expect: { status: "succeeded", calls: [{ node: "o" }] },
+        },
+      ],
     };
     expect(validators.Integration(integration), JSON.stringify(validators.Integration.errors)).toBe(true);
     expect(validators.Integration(jwks), JSON.stringify(validators.Integration.errors)).toBe(true);
@@ -63,7 +93,9 @@ describe("schemas/", () => {
   it("is what the shipped files point editors at", () => {
     for (const file of ["integrations/shop-cart.yaml", "workflows/cart-to-custom-event.yaml"]) {
       const text = readFileSync(file, "utf8");
-      expect(text.split("\n")[0]).toMatch(/^# yaml-language-server: \$schema=\.\.\/schemas\/\w+\.schema\.json$/);
+      expect(text.split("\n")[0]).toMatch(
+        /^# yaml-language-server: \$schema=\.\.\/schemas\/\w+\.schema\.json$/,
+      );
       expect(parse(text)).toBeTruthy();
     }
   });

@@ -31,7 +31,9 @@ describe("buildScope", () => {
   it("exposes request, vars, nodes, env, run and workflow", () => {
     expect(render("{{ request.body.customer_email }}")).toBe("a@b.c");
     expect(render("{{ request.query.page }}")).toBe("2");
-    expect(render("{{ request.method }} {{ request.eventId }} {{ request.integration }}")).toBe("POST ev-1 shop-cart");
+    expect(render("{{ request.method }} {{ request.eventId }} {{ request.integration }}")).toBe(
+      "POST ev-1 shop-cart",
+    );
     expect(render("{{ request.endpointId }}")).toBe(event.endpointId);
     expect(render("{{ request.time }}")).toBe(1_700_000_000_000);
     expect(render("{{ vars.total }}")).toBe(3);
@@ -45,7 +47,9 @@ describe("buildScope", () => {
     expect(render('{{ request.headers["x-request-id"] }}')).toBe("r1");
     expect(render("{{ request.headers['Content-Type'] }}")).toBe("application/json");
     expect(render("{{ 'X-REQUEST-ID' in request.headers }}")).toBe(true);
-    expect(render("{{ request.headers | dump }}")).toBe('{"x-request-id":"r1","content-type":"application/json"}');
+    expect(render("{{ request.headers | dump }}")).toBe(
+      '{"x-request-id":"r1","content-type":"application/json"}',
+    );
   });
 
   it("is read-only", () => {

@@ -10,7 +10,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], options?: { env?: Record<string, string>; cwd?: string; input?: string }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options?: { env?: Record<string, string>; cwd?: string; input?: string },
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
@@ -26,8 +29,13 @@ export function runCli(args: readonly string[], options?: { env?: Record<string,
 }
 
 /** Starts `inlet serve` as a child process; resolves once it logs that it listens. */
-export function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve"], { env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function spawnServer(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, "serve"], {
+    env: { ...process.env, PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {

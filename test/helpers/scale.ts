@@ -76,8 +76,11 @@ export async function sinkProject(sink: Sink): Promise<TempProject> {
 
 export const INCOMING_PATH = `/v1/incoming/${ENDPOINT_A}`;
 
-/** Seconds the failing sink asks for in Retry-After, so runs keep retrying at a steady pace. */
-const SINK_RETRY_AFTER_S = 1;
+/**
+ * Seconds the failing sink asks for in Retry-After: runs keep retrying (10 attempts) for longer
+ * than an instance's shutdown grace period, so they are still in progress when it stops.
+ */
+const SINK_RETRY_AFTER_S = 5;
 
 export interface EventSink {
   /** Event ids the sink has been called with, answered or not. */
@@ -214,7 +217,13 @@ export async function privateRedis(): Promise<PrivateRedis> {
       server = started;
       await eventually(
         async () => {
-          const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+          const probe = new Redis(url, {
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+            retryStrategy: () => null,
+          });
+          // A refused connection is reported by connect() below; the event would only repeat it.
+          probe.on("error", () => undefined);
           try {
             await probe.connect();
             await probe.ping();

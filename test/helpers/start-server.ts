@@ -12,7 +12,10 @@ export function memoryLogger(): { logger: Logger; lines: () => string[] } {
       callback();
     },
   });
-  return { logger: pino({ level: "debug" }, stream), lines: () => chunks.join("").split("\n").filter(Boolean) };
+  return {
+    logger: pino({ level: "debug" }, stream),
+    lines: () => chunks.join("").split("\n").filter(Boolean),
+  };
 }
 
 export interface TestServer extends Runtime {

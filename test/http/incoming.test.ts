@@ -155,7 +155,10 @@ async function token(apiKey: string): Promise<string> {
 }
 
 const key = new TextEncoder().encode(JWT_SECRET);
-function forge(claims: Record<string, unknown>, options: { secret?: Uint8Array; expiresIn?: string | number } = {}): Promise<string> {
+function forge(
+  claims: Record<string, unknown>,
+  options: { secret?: Uint8Array; expiresIn?: string | number } = {},
+): Promise<string> {
   const jwt = new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setJti("j");
   if (options.expiresIn !== undefined) jwt.setExpirationTime(options.expiresIn);
   return jwt.sign(options.secret ?? key);
@@ -170,7 +173,10 @@ describe("incoming endpoint: status codes", () => {
   it("200 with an eventId for a JSON object and for an array; PUT too", async () => {
     const response = await send(EP.open, { a: 1 });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), status: "accepted" });
+    expect(await response.json()).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      status: "accepted",
+    });
     expect((await send(EP.open, [1, 2])).status).toBe(200);
     expect((await send(EP.open, { a: 1 }, { method: "PUT" })).status).toBe(200);
   });
@@ -189,7 +195,10 @@ describe("incoming endpoint: status codes", () => {
   });
 
   it("415 for a body that is not JSON", async () => {
-    const response = await send(EP.open, undefined, { raw: "a=1", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    const response = await send(EP.open, undefined, {
+      raw: "a=1",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
     expect(response.status).toBe(415);
     expect(await errorCode(response)).toBe("unsupported-media-type");
   });
@@ -209,7 +218,14 @@ describe("incoming endpoint: status codes", () => {
     expect(bomb.length).toBeLessThan(10_000);
     const response = await send(EP.small, undefined, { raw: bomb, headers: { "Content-Encoding": "gzip" } });
     expect(response.status).toBe(413);
-    expect((await send(EP.small, undefined, { raw: gzipSync('{"ok": true}'), headers: { "Content-Encoding": "gzip" } })).status).toBe(200);
+    expect(
+      (
+        await send(EP.small, undefined, {
+          raw: gzipSync('{"ok": true}'),
+          headers: { "Content-Encoding": "gzip" },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it("413 for a 10 MB body and for a body nested 5000 deep, and the server keeps serving", async () => {
@@ -222,16 +238,27 @@ describe("incoming endpoint: status codes", () => {
   });
 
   it("keeps __proto__ keys as data without polluting anything", async () => {
-    const response = await send(EP.open, undefined, { raw: '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"x": 1}}}' });
+    const response = await send(EP.open, undefined, {
+      raw: '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"x": 1}}}',
+    });
     expect(response.status).toBe(200);
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
-    const samples = await fetch(`${server.url}/v1/admin/integrations/open/samples`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    const samples = await fetch(`${server.url}/v1/admin/integrations/open/samples`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
     const { samples: list } = (await samples.json()) as { samples: { flattened: Record<string, unknown> }[] };
-    expect(list[0]!.flattened).toMatchObject({ "body.__proto__.polluted": 1, "body.constructor.prototype.x": 1 });
+    expect(list[0]!.flattened).toMatchObject({
+      "body.__proto__.polluted": 1,
+      "body.constructor.prototype.x": 1,
+    });
   });
 
   it("503 with Retry-After when the store cannot be reached", async () => {
-    const alt = await startServer({ INLET_DIR: project.dir, INLET_JWT_SECRET: JWT_SECRET, TEST_SIGNING_SECRET: SIGNING_SECRET });
+    const alt = await startServer({
+      INLET_DIR: project.dir,
+      INLET_JWT_SECRET: JWT_SECRET,
+      TEST_SIGNING_SECRET: SIGNING_SECRET,
+    });
     await alt.store.close();
     const response = await fetch(`${alt.url}/v1/incoming/${EP.open}`, {
       method: "POST",
@@ -247,7 +274,11 @@ describe("incoming endpoint: status codes", () => {
 
 describe("incoming endpoint: JWT", () => {
   it("accepts a token exchanged for the integration's API key", async () => {
-    const response = await send(EP.jwt, { a: 1 }, { headers: { Authorization: `Bearer ${await token("shop-secret")}` } });
+    const response = await send(
+      EP.jwt,
+      { a: 1 },
+      { headers: { Authorization: `Bearer ${await token("shop-secret")}` } },
+    );
     expect(response.status).toBe(200);
   });
 
@@ -263,14 +294,45 @@ describe("incoming endpoint: JWT", () => {
 
   const cases: Array<[string, () => Promise<Record<string, string>>, string?]> = [
     ["no token", async () => ({})],
-    ["alg none", async () => ({ Authorization: `Bearer ${new UnsecuredJWT(validClaims).setIssuedAt().setExpirationTime("1h").encode()}` })],
-    ["a wrong secret", async () => ({ Authorization: `Bearer ${await forge(validClaims, { secret: new TextEncoder().encode("x".repeat(40)), expiresIn: "1h" })}` })],
-    ["an expired token", async () => ({ Authorization: `Bearer ${await forge(validClaims, { expiresIn: Math.floor(Date.now() / 1000) - 120 })}` })],
+    [
+      "alg none",
+      async () => ({
+        Authorization: `Bearer ${new UnsecuredJWT(validClaims).setIssuedAt().setExpirationTime("1h").encode()}`,
+      }),
+    ],
+    [
+      "a wrong secret",
+      async () => ({
+        Authorization: `Bearer ${await forge(validClaims, { secret: new TextEncoder().encode("x".repeat(40)), expiresIn: "1h" })}`,
+      }),
+    ],
+    [
+      "an expired token",
+      async () => ({
+        Authorization: `Bearer ${await forge(validClaims, { expiresIn: Math.floor(Date.now() / 1000) - 120 })}`,
+      }),
+    ],
     ["no exp", async () => ({ Authorization: `Bearer ${await forge(validClaims)}` })],
-    ["a wrong audience", async () => ({ Authorization: `Bearer ${await forge({ ...validClaims, aud: "elsewhere" }, { expiresIn: "1h" })}` })],
+    [
+      "a wrong audience",
+      async () => ({
+        Authorization: `Bearer ${await forge({ ...validClaims, aud: "elsewhere" }, { expiresIn: "1h" })}`,
+      }),
+    ],
     ["another ApiKey's token", async () => ({ Authorization: `Bearer ${await token("other-secret")}` })],
-    ["a key without the incoming permission", async () => ({ Authorization: `Bearer ${await forge({ ...validClaims, sub: "no-perm" }, { expiresIn: "1h" })}` }), EP.other],
-    ["a disabled key", async () => ({ Authorization: `Bearer ${await forge({ ...validClaims, sub: "disabled" }, { expiresIn: "1h" })}` })],
+    [
+      "a key without the incoming permission",
+      async () => ({
+        Authorization: `Bearer ${await forge({ ...validClaims, sub: "no-perm" }, { expiresIn: "1h" })}`,
+      }),
+      EP.other,
+    ],
+    [
+      "a disabled key",
+      async () => ({
+        Authorization: `Bearer ${await forge({ ...validClaims, sub: "disabled" }, { expiresIn: "1h" })}`,
+      }),
+    ],
   ];
   it.each(cases)("401 with WWW-Authenticate for %s", async (_name, headers, endpoint) => {
     const response = await send(endpoint ?? EP.jwt, { a: 1 }, { headers: await headers() });
@@ -286,7 +348,9 @@ describe("incoming endpoint: JWT", () => {
   it("a 401 leaves no dedup key: the retry with a valid token is new", async () => {
     const body = { id: `order-${Date.now()}` };
     expect((await send(EP.jwtDedup, body, { headers: { Authorization: "Bearer forged" } })).status).toBe(401);
-    const good = await send(EP.jwtDedup, body, { headers: { Authorization: `Bearer ${await token("shop-secret")}` } });
+    const good = await send(EP.jwtDedup, body, {
+      headers: { Authorization: `Bearer ${await token("shop-secret")}` },
+    });
     expect(good.status).toBe(200);
     expect(good.headers.get("inlet-dedup")).toBe("new");
   });
@@ -294,10 +358,14 @@ describe("incoming endpoint: JWT", () => {
 
 describe("incoming endpoint: signatures", () => {
   const body = '{"entry":[{"id":"1"}]}';
-  const sign = (text: string): string => `sha256=${createHmac("sha256", SIGNING_SECRET).update(text).digest("hex")}`;
+  const sign = (text: string): string =>
+    `sha256=${createHmac("sha256", SIGNING_SECRET).update(text).digest("hex")}`;
 
   it("accepts Meta's X-Hub-Signature-256 over the raw body", async () => {
-    expect((await send(EP.signed, undefined, { raw: body, headers: { "X-Hub-Signature-256": sign(body) } })).status).toBe(200);
+    expect(
+      (await send(EP.signed, undefined, { raw: body, headers: { "X-Hub-Signature-256": sign(body) } }))
+        .status,
+    ).toBe(200);
   });
 
   it.each([
@@ -310,7 +378,10 @@ describe("incoming endpoint: signatures", () => {
 
   it("401 when the body differs from the signed one by one byte", async () => {
     const altered = body.replace('"1"', '"2"');
-    expect((await send(EP.signed, undefined, { raw: altered, headers: { "X-Hub-Signature-256": sign(body) } })).status).toBe(401);
+    expect(
+      (await send(EP.signed, undefined, { raw: altered, headers: { "X-Hub-Signature-256": sign(body) } }))
+        .status,
+    ).toBe(401);
   });
 });
 
@@ -382,10 +453,20 @@ describe("incoming endpoint: deduplication", () => {
 
 describe("samples", () => {
   it("keeps requests raw and flattened with Authorization and Cookie redacted", async () => {
-    await send(EP.jwt, { customer_email: "example@example.com", products: [{ name: "Earwax" }] }, {
-      headers: { Authorization: `Bearer ${await token("shop-secret")}`, Cookie: "session=1", "X-Request-ID": "abc" },
+    await send(
+      EP.jwt,
+      { customer_email: "example@example.com", products: [{ name: "Earwax" }] },
+      {
+        headers: {
+          Authorization: `Bearer ${await token("shop-secret")}`,
+          Cookie: "session=1",
+          "X-Request-ID": "abc",
+        },
+      },
+    );
+    const response = await fetch(`${server.url}/v1/admin/integrations/jwt/samples`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
     });
-    const response = await fetch(`${server.url}/v1/admin/integrations/jwt/samples`, { headers: { Authorization: `Bearer ${ADMIN}` } });
     const { samples } = (await response.json()) as {
       samples: { request: { headers: Record<string, string> }; flattened: Record<string, unknown> }[];
     };
@@ -401,8 +482,12 @@ describe("samples", () => {
   });
 
   it("lists integrations with their endpoint URLs", async () => {
-    const response = await fetch(`${server.url}/v1/admin/integrations`, { headers: { Authorization: `Bearer ${ADMIN}` } });
-    const { integrations } = (await response.json()) as { integrations: { id: string; url: string; auth: { type: string } }[] };
+    const response = await fetch(`${server.url}/v1/admin/integrations`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    const { integrations } = (await response.json()) as {
+      integrations: { id: string; url: string; auth: { type: string } }[];
+    };
     expect(integrations.find((i) => i.id === "jwt")).toMatchObject({
       url: `http://localhost:${server.port}/v1/incoming/${EP.jwt}`,
       auth: { type: "jwt" },

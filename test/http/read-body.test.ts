@@ -25,7 +25,11 @@ describe("readJsonBody on a real node:http server", () => {
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      const outcome = readJsonBody(req, { maxBytes: MAX_BYTES, maxDepth: MAX_BODY_DEPTH, maxLeaves: MAX_BODY_LEAVES }).then(
+      const outcome = readJsonBody(req, {
+        maxBytes: MAX_BYTES,
+        maxDepth: MAX_BODY_DEPTH,
+        maxLeaves: MAX_BODY_LEAVES,
+      }).then(
         (body): Outcome => ({ ok: true, ...body }),
         (error: unknown): Outcome => ({ ok: false, error }),
       );
@@ -60,13 +64,25 @@ describe("readJsonBody on a real node:http server", () => {
     if (unread) res.on("finish", () => req.destroy());
   }
 
-  function send(options: { headers?: Record<string, string>; body?: Buffer | string; chunks?: Iterable<Buffer> }) {
+  function send(options: {
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    chunks?: Iterable<Buffer>;
+  }) {
     return new Promise<Answer>((resolve, reject) => {
-      const req = http.request({ port, host: "127.0.0.1", method: "POST", path: "/", headers: options.headers });
+      const req = http.request({
+        port,
+        host: "127.0.0.1",
+        method: "POST",
+        path: "/",
+        headers: options.headers,
+      });
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }),
+        );
       });
       // Writing the rest of a refused body fails once the server closes; the answer still arrives.
       req.on("error", (error: NodeJS.ErrnoException) => {
@@ -96,8 +112,12 @@ describe("readJsonBody on a real node:http server", () => {
   });
 
   it("accepts arrays, charset parameters and +json media types", async () => {
-    expect((await send({ headers: { "Content-Type": "application/json; charset=utf-8" }, body: "[1]" })).status).toBe(200);
-    expect((await send({ headers: { "Content-Type": "Application/vnd.api+JSON" }, body: "{}" })).status).toBe(200);
+    expect(
+      (await send({ headers: { "Content-Type": "application/json; charset=utf-8" }, body: "[1]" })).status,
+    ).toBe(200);
+    expect((await send({ headers: { "Content-Type": "Application/vnd.api+JSON" }, body: "{}" })).status).toBe(
+      200,
+    );
   });
 
   it.each([
@@ -167,19 +187,28 @@ describe("readJsonBody on a real node:http server", () => {
 
   it("refuses JSON nested 5000 deep with 413 body-too-complex", async () => {
     const text = `${"[".repeat(5000)}${"]".repeat(5000)}`;
-    expect(await send({ headers: json, body: text })).toEqual({ status: 413, body: { code: "body-too-complex" } });
+    expect(await send({ headers: json, body: text })).toEqual({
+      status: 413,
+      body: { code: "body-too-complex" },
+    });
   });
 
   it("refuses more leaves than the limit", async () => {
     const text = JSON.stringify(Array.from({ length: MAX_BODY_LEAVES + 1 }, () => 0));
-    expect(await send({ headers: json, body: text })).toEqual({ status: 413, body: { code: "body-too-complex" } });
+    expect(await send({ headers: json, body: text })).toEqual({
+      status: 413,
+      body: { code: "body-too-complex" },
+    });
   });
 
   it("keeps __proto__ as data and pollutes nothing", async () => {
     const text = '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}}';
     const { status, body } = await send({ headers: json, body: text });
     expect(status).toBe(200);
-    expect(body.flattened).toEqual({ "body.__proto__.polluted": 1, "body.constructor.prototype.polluted": 2 });
+    expect(body.flattened).toEqual({
+      "body.__proto__.polluted": 1,
+      "body.constructor.prototype.polluted": 2,
+    });
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty("polluted");
   });
@@ -208,7 +237,9 @@ describe("readJsonBody on a real node:http server", () => {
 
   it("gives up, without hanging, when the connection ends before Content-Length bytes came", async () => {
     const before = outcomes.length;
-    await rawRequest('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+    await rawRequest(
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+    );
     const outcome = await outcomes[before]!;
     expect(outcome.ok).toBe(false);
     expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });

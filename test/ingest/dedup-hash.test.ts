@@ -8,7 +8,11 @@ function policy(dedup: Parameters<typeof compileDedupPolicy>[0]): DedupPolicy {
   return compiled;
 }
 
-const request = (body: unknown, headers: Record<string, string> = {}, query: Record<string, string> = {}) => ({
+const request = (
+  body: unknown,
+  headers: Record<string, string> = {},
+  query: Record<string, string> = {},
+) => ({
   body,
   headers,
   query,
@@ -46,11 +50,19 @@ describe("computeDedupHash", () => {
   const byOrder = policy({ params: ["body.order_number", "headers.x-request-id"] });
 
   it("gives the same hex SHA-256 for the same values, whatever else differs", () => {
-    const first = computeDedupHash(byOrder, request({ order_number: "1", other: 1 }, { "x-request-id": "r" }));
-    const second = computeDedupHash(byOrder, request({ order_number: "1", other: 2 }, { "x-request-id": "r" }));
+    const first = computeDedupHash(
+      byOrder,
+      request({ order_number: "1", other: 1 }, { "x-request-id": "r" }),
+    );
+    const second = computeDedupHash(
+      byOrder,
+      request({ order_number: "1", other: 2 }, { "x-request-id": "r" }),
+    );
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(second).toBe(first);
-    expect(computeDedupHash(byOrder, request({ order_number: "2" }, { "x-request-id": "r" }))).not.toBe(first);
+    expect(computeDedupHash(byOrder, request({ order_number: "2" }, { "x-request-id": "r" }))).not.toBe(
+      first,
+    );
   });
 
   it("is skipped (null) when none of the params is present", () => {

@@ -94,4 +94,22 @@ describe.skipIf(!REDIS_URL)("two instances sharing one Redis", () => {
       { timeoutMs: 10_000 },
     );
   }, 90_000);
+
+  it("hands the runs of an instance stopped with SIGTERM to the other one", async () => {
+    await setUp("handover");
+    const events = eventSink(sink);
+    events.setFailing(true);
+    const a = await start({ INLET_CONCURRENCY: "20" });
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => post(a.url, { id: `order-${i}` })));
+    const accepted = new Set(answers.map((answer) => answer.eventId ?? ""));
+    await eventually(() => expect(events.attempted).toEqual(accepted), { timeoutMs: 15_000 });
+
+    const b = await start();
+    await a.stop();
+    expect(a.child.exitCode).toBe(0);
+    events.setFailing(false);
+
+    await eventually(() => expect(events.delivered).toEqual(accepted), { timeoutMs: 15_000 });
+    expect(b.output()).not.toContain("the instance running it stopped");
+  }, 60_000);
 });

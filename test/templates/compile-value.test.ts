@@ -10,7 +10,14 @@ function lenient() {
 
 const scope = {
   request: {
-    body: { email: "a@b.c", products: [{ name: "Earwax", qty: 2 }], total: 12.5, paid: true, note: null, evil: INJECTION },
+    body: {
+      email: "a@b.c",
+      products: [{ name: "Earwax", qty: 2 }],
+      total: 12.5,
+      paid: true,
+      note: null,
+      evil: INJECTION,
+    },
   },
   vars: {},
 };
@@ -65,14 +72,20 @@ describe("value()", () => {
   });
 
   it("never renders request data as a template", () => {
-    const value = lenient().value({ lone: "{{ request.body.evil }}", text: "x {{ request.body.evil }} y" }, []);
+    const value = lenient().value(
+      { lone: "{{ request.body.evil }}", text: "x {{ request.body.evil }} y" },
+      [],
+    );
     expect(value.render(scope)).toEqual({ lone: INJECTION, text: `x ${INJECTION} y` });
   });
 });
 
 describe("undefined values", () => {
   it("render as an empty string when lenient, also as a lone expression", () => {
-    const value = lenient().value({ lone: "{{ request.body.missing }}", deep: "a{{ request.nope.deeper }}b" }, []);
+    const value = lenient().value(
+      { lone: "{{ request.body.missing }}", deep: "a{{ request.nope.deeper }}b" },
+      [],
+    );
     expect(value.render(scope)).toEqual({ lone: "", deep: "ab" });
   });
 
@@ -117,10 +130,10 @@ describe("expression()", () => {
 
   it("reports text that is not a single expression", () => {
     const errors: Array<[ConfigPath, string]> = [];
-    createTemplateCompiler({ strict: false, onError: (path, message) => errors.push([path, message]) }).expression(
-      "{{ a }} and {{ b }}",
-      ["if"],
-    );
+    createTemplateCompiler({
+      strict: false,
+      onError: (path, message) => errors.push([path, message]),
+    }).expression("{{ a }} and {{ b }}", ["if"]);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.[0]).toEqual(["if"]);
   });
@@ -129,7 +142,10 @@ describe("expression()", () => {
 describe("syntax errors", () => {
   it("go to onError with their path, and the compiled value fails if used", () => {
     const errors: Array<[ConfigPath, string]> = [];
-    const compiler = createTemplateCompiler({ strict: false, onError: (path, message) => errors.push([path, message]) });
+    const compiler = createTemplateCompiler({
+      strict: false,
+      onError: (path, message) => errors.push([path, message]),
+    });
     const value = compiler.value({ client: { email: "{{ request.body.email " } }, ["body"]);
     compiler.text("{% if %}", ["url"]);
     expect(errors.map(([path]) => path)).toEqual([["body", "client", "email"], ["url"]]);

@@ -1,8 +1,13 @@
 import { useState } from "preact/hooks";
 import { createApi, UnauthorizedError } from "../api.js";
 
+export interface Notice {
+  readonly kind: "info" | "error";
+  readonly text: string;
+}
+
 /** Asks for INLET_ADMIN_TOKEN and checks it against the server before keeping it. */
-export function LoginPage(props: { notice: string | null; onSignedIn: (token: string) => void }) {
+export function LoginPage(props: { notice: Notice | null; onSignedIn: (token: string) => void }) {
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -24,7 +29,7 @@ export function LoginPage(props: { notice: string | null; onSignedIn: (token: st
     }
   };
 
-  const message = error ?? props.notice;
+  const message: Notice | null = error === null ? props.notice : { kind: "error", text: error };
   return (
     <main class="login" id="main">
       <h1>Inlet console</h1>
@@ -48,9 +53,14 @@ export function LoginPage(props: { notice: string | null; onSignedIn: (token: st
           The value of <code>INLET_ADMIN_TOKEN</code> on the server. It stays in this browser tab only and is
           sent with each request as a bearer token.
         </p>
-        {message && (
+        {message?.kind === "error" && (
           <p class="error" role="alert">
-            {message}
+            {message.text}
+          </p>
+        )}
+        {message?.kind === "info" && (
+          <p class="notice" role="status">
+            {message.text}
           </p>
         )}
         <button type="submit" disabled={busy}>

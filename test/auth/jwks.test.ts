@@ -1,0 +1,153 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTHeaderParameters,
+} from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createJwksVerifier } from "../../src/auth/jwks.js";
+import { compileVerifier } from "../../src/auth/verifier.js";
+import { TOKEN_MAX_BYTES } from "../../src/defaults.js";
+import { HttpError } from "../../src/errors.js";
+
+const ISSUER = "https://idp.example.com/";
+const AUDIENCE = "inlet-shop";
+
+/** A loopback server answering GET /jwks.json with `keys`, counting requests. */
+async function startJwksServer(
+  keys: JWK[],
+): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = http.createServer((_req, res) => {
+    count += 1;
+    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    requests: () => count,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<HttpError | "ok"> {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+}
+
+describe("createJwksVerifier against a loopback JWKS server", () => {
+  let idp: Awaited<ReturnType<typeof startJwksServer>>;
+  let attacker: Awaited<ReturnType<typeof startJwksServer>>;
+  let signingKey: CryptoKey;
+  let attackerKey: CryptoKey;
+  let attackerJwk: JWK;
+  let verify: (token: string) => Promise<void>;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    signingKey = pair.privateKey;
+    const attackerPair = await generateKeyPair("RS256", { extractable: true });
+    attackerKey = attackerPair.privateKey;
+    attackerJwk = { ...(await exportJWK(attackerPair.publicKey)), kid: "k1", alg: "RS256" };
+    idp = await startJwksServer([
+      { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" },
+    ]);
+    attacker = await startJwksServer([attackerJwk]);
+    verify = createJwksVerifier({ url: idp.url, issuer: ISSUER, audience: AUDIENCE });
+  });
+
+  afterAll(async () => {
+    await idp.close();
+    await attacker.close();
+  });
+
+  function token(
+    options: {
+      key?: CryptoKey | Uint8Array;
+      header?: Partial<JWTHeaderParameters>;
+      iss?: string;
+      aud?: string;
+      iat?: boolean;
+      exp?: string;
+      claims?: Record<string, unknown>;
+    } = {},
+  ): Promise<string> {
+    const jwt = new SignJWT(options.claims ?? {})
+      .setProtectedHeader({ alg: "RS256", kid: "k1", ...options.header })
+      .setSubject("shop-backend")
+      .setIssuer(options.iss ?? ISSUER)
+      .setAudience(options.aud ?? AUDIENCE)
+      .setExpirationTime(options.exp ?? "5m");
+    if (options.iat !== false) jwt.setIssuedAt();
+    return jwt.sign(options.key ?? signingKey);
+  }
+
+  it("accepts an RS256 token signed by a key of the set", async () => {
+    expect(await rejection(verify(await token()))).toBe("ok");
+    expect(idp.requests()).toBeGreaterThan(0);
+  });
+
+  it("refuses an HS256 token, even one keyed with the set's public key material", async () => {
+    const publicJwk = JSON.stringify(await fetch(idp.url).then((res) => res.json()));
+    const hs256 = await token({ key: new TextEncoder().encode(publicJwk), header: { alg: "HS256" } });
+    expect(await rejection(verify(hs256))).toMatchObject({ status: 401, code: "unauthorized" });
+  });
+
+  it("never follows a jku header to another key set", async () => {
+    const forged = await token({ key: attackerKey, header: { jku: attacker.url } });
+    expect(await rejection(verify(forged))).toMatchObject({ status: 401 });
+    expect(attacker.requests()).toBe(0);
+  });
+
+  it("never trusts a key embedded in the jwk header", async () => {
+    const forged = await token({ key: attackerKey, header: { jwk: attackerJwk } });
+    expect(await rejection(verify(forged))).toMatchObject({ status: 401 });
+    const noKid = await token({ key: attackerKey, header: { kid: undefined, jwk: attackerJwk } });
+    expect(await rejection(verify(noKid))).toMatchObject({ status: 401 });
+  });
+
+  it.each([
+    ["a wrong issuer", { iss: "https://evil.example.com/" }],
+    ["a wrong audience", { aud: "someone-else" }],
+    ["no iat", { iat: false }],
+    ["an expired exp", { exp: "-5m" }],
+    ["over 4 KiB", { claims: { pad: "x".repeat(TOKEN_MAX_BYTES) } }],
+  ])("refuses a token with %s", async (_name, options) => {
+    const error = await rejection(verify(await token(options)));
+    expect(error).toMatchObject({
+      status: 401,
+      headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' },
+    });
+  });
+
+  it("is what compileVerifier uses for auth.jwks, with the Bearer challenge when no token is sent", async () => {
+    const verifier = compileVerifier(
+      { type: "jwt", jwks: idp.url, issuer: ISSUER, audience: AUDIENCE },
+      { apiKeys: new Map(), jwtKey: null, env: {} },
+    );
+    expect(verifier.needsBody).toBe(false);
+    const good = { headers: { authorization: `Bearer ${await token()}` }, rawBody: Buffer.alloc(0) };
+    expect(await rejection(Promise.resolve(verifier.verify(good)))).toBe("ok");
+    const none = await rejection(Promise.resolve(verifier.verify({ headers: {}, rawBody: Buffer.alloc(0) })));
+    expect(none).toMatchObject({ status: 401, headers: { "WWW-Authenticate": "Bearer" } });
+  });
+
+  it("answers 401 when the key set cannot be fetched", async () => {
+    const unreachable = createJwksVerifier({
+      url: "http://127.0.0.1:1/jwks.json",
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    expect(await rejection(unreachable(await token()))).toMatchObject({ status: 401 });
+  });
+});

@@ -60,9 +60,14 @@ async function readJson(response: Response): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ApiError(response.status, "invalid-answer", `The server answered ${response.status} without JSON.`, {
-      cause: error,
-    });
+    throw new ApiError(
+      response.status,
+      "invalid-answer",
+      `The server answered ${response.status} without JSON.`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -75,10 +75,14 @@ function Shell(props: { onSignOut: () => void }) {
 
   return (
     <>
-      <a class="skip" href="#main" onClick={(event) => {
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => {
           event.preventDefault();
           main.current?.focus();
-        }}>
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
@@ -87,7 +91,10 @@ function Shell(props: { onSignOut: () => void }) {
           <ul>
             {NAV.map((item) => (
               <li key={item.label}>
-                <a href={href(item.route)} aria-current={item.section.includes(route.page) ? "page" : undefined}>
+                <a
+                  href={href(item.route)}
+                  aria-current={item.section.includes(route.page) ? "page" : undefined}
+                >
                   {item.label}
                 </a>
               </li>

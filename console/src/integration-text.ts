@@ -7,7 +7,9 @@ export function describeAuth(auth: AuthSettings): string {
     case "none":
       return "none (anyone with the URL can send)";
     case "jwt":
-      return auth.apiKey ? `jwt, tokens of ApiKey ${auth.apiKey}` : `jwt, tokens from ${auth.jwks ?? "a JWK set"}`;
+      return auth.apiKey
+        ? `jwt, tokens of ApiKey ${auth.apiKey}`
+        : `jwt, tokens from ${auth.jwks ?? "a JWK set"}`;
     case "signature":
       return `signature (HMAC of the body in ${auth.header ?? SIGNATURE_HEADER})`;
     default: {
@@ -20,7 +22,9 @@ export function describeAuth(auth: AuthSettings): string {
 export function describeDedup(dedup: DedupSettings | null): string {
   if (dedup === null) return "off";
   const ttl = dedup.ttl ?? formatDuration(dedup.ttlMs);
-  return "params" in dedup ? `on ${dedup.params.join(", ")} (ttl ${ttl})` : `on header ${dedup.header} (ttl ${ttl})`;
+  return "params" in dedup
+    ? `on ${dedup.params.join(", ")} (ttl ${ttl})`
+    : `on header ${dedup.header} (ttl ${ttl})`;
 }
 
 /** A request a user can paste into a terminal to see a first sample. */

@@ -18,7 +18,12 @@ interface PollState<T> extends Polled<T> {
 /** GETs `path` now and then every POLL_INTERVAL_MS until the component unmounts or the path changes. */
 export function usePoll<T>(path: string): Polled<T> {
   const api = useApi();
-  const [state, setState] = useState<PollState<T>>({ path, data: undefined, error: undefined, updatedAt: undefined });
+  const [state, setState] = useState<PollState<T>>({
+    path,
+    data: undefined,
+    error: undefined,
+    updatedAt: undefined,
+  });
 
   useEffect(() => {
     let stopped = false;

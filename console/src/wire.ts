@@ -3,7 +3,12 @@
 export type AuthSettings =
   | { readonly type: "none" }
   | { readonly type: "jwt"; readonly apiKey?: string; readonly jwks?: string; readonly issuer?: string }
-  | { readonly type: "signature"; readonly header?: string; readonly prefix?: string; readonly secretEnv?: string };
+  | {
+      readonly type: "signature";
+      readonly header?: string;
+      readonly prefix?: string;
+      readonly secretEnv?: string;
+    };
 
 export type DedupSettings =
   | { readonly params: readonly string[]; readonly ttl?: string; readonly ttlMs: number }

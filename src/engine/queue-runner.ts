@@ -21,6 +21,7 @@ const STALLED_CHECK_INTERVAL_MS = 2_500;
 const MAX_STALLED_COUNT = 3;
 /** Attempts of a run whose execution throws (store unreachable, a bug). Node failures are retried inside the run. */
 const JOB_ATTEMPTS = 5;
+/** First wait before a new attempt; it doubles with each one. */
 const JOB_BACKOFF_MS = 1_000;
 /** Requeues recorded runs that have no job, e.g. when Redis blipped between accept and enqueue. */
 const RESUME_INTERVAL_MS = 30_000;
@@ -51,6 +52,8 @@ export interface QueueRunnerDeps {
   readonly redisUrl: string;
   /** Our key prefix; BullMQ's keys live under `${prefix}bull:`. */
   readonly prefix: string;
+  /** Tests shorten the retries of runs whose execution throws. */
+  readonly retry?: { readonly attempts: number; readonly backoffMs: number };
 }
 
 /**
@@ -82,8 +85,8 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
     connection: queueConnection,
     prefix: bullPrefix,
     defaultJobOptions: {
-      attempts: JOB_ATTEMPTS,
-      backoff: { type: "exponential", delay: JOB_BACKOFF_MS },
+      attempts: deps.retry?.attempts ?? JOB_ATTEMPTS,
+      backoff: { type: "exponential", delay: deps.retry?.backoffMs ?? JOB_BACKOFF_MS },
       // The store keeps the history. A failed job is removed too, so the periodic resume can
       // requeue a run whose failure could not be recorded.
       removeOnComplete: true,

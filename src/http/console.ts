@@ -48,7 +48,10 @@ export function consoleRoutes(): Router {
       redirect: true,
       setHeaders: (res: Response, file: string) => {
         const asset = path.relative(dir, file).startsWith(`assets${path.sep}`);
-        res.set("Cache-Control", asset ? `public, max-age=${ASSET_MAX_AGE_MS / 1000}, immutable` : "no-cache");
+        res.set(
+          "Cache-Control",
+          asset ? `public, max-age=${ASSET_MAX_AGE_MS / 1000}, immutable` : "no-cache",
+        );
       },
     }),
   );

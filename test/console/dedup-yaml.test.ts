@@ -11,7 +11,7 @@ const AWKWARD_REQUEST = {
   body: {
     "a.b": 1,
     "x: y # z": 2,
-    "it's \"quoted\"": 3,
+    'it\'s "quoted"': 3,
     "tab\there": 4,
     "\u0085nel\u009fc1": 5,
     "- [list] {map} & *alias ! |": 6,
@@ -44,7 +44,11 @@ describe("the dedup: block the console builds from picked paths", () => {
   it("gives a block that inlet validate accepts in an integration file", async () => {
     const paths = Object.keys(flatten(AWKWARD_REQUEST)).slice(0, 5);
     project = await tempProject({
-      "integrations/shop.yaml": integrationYaml({ id: "shop", endpoint: ENDPOINT_A, extra: dedupYaml(paths) }),
+      "integrations/shop.yaml": integrationYaml({
+        id: "shop",
+        endpoint: ENDPOINT_A,
+        extra: dedupYaml(paths),
+      }),
     });
     const result = await createConfigLoader(builtinRegistry).load(project.dir);
     expect(result.ok ? [] : result.diagnostics).toEqual([]);

@@ -4,7 +4,10 @@ import { copyText } from "../copy-text.js";
 /** How long "Copied" stays shown. */
 const FEEDBACK_MS = 2000;
 
-type CopyState = { readonly kind: "idle" } | { readonly kind: "copied" } | { readonly kind: "failed"; readonly message: string };
+type CopyState =
+  | { readonly kind: "idle" }
+  | { readonly kind: "copied" }
+  | { readonly kind: "failed"; readonly message: string };
 
 /** A button copying `text`; the outcome is announced to screen readers through a live region. */
 export function CopyButton(props: { text: string; label: string }) {

@@ -23,8 +23,8 @@ export function ConfigPage() {
               <>
                 <p role="alert">
                   <span class="badge badge-failed">failed</span> at {formatTime(config.lastReload.at)}: the
-                  server keeps serving the config loaded at {formatTime(config.loadedAt)}. Fix these problems and
-                  save again:
+                  server keeps serving the config loaded at {formatTime(config.loadedAt)}. Fix these problems
+                  and save again:
                 </p>
                 <ul class="problems">
                   {config.lastReload.errors.map((problem, index) => (

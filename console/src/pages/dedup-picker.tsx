@@ -16,8 +16,8 @@ export function DedupPicker(props: {
     <section class="picker" aria-labelledby="picker-heading">
       <h2 id="picker-heading">Deduplication fields</h2>
       <p class="help">
-        Tick up to {DEDUP_MAX_PARAMS} paths whose values together identify one request (an order number, a request
-        id). A later request with the same values is answered 204 and starts nothing.
+        Tick up to {DEDUP_MAX_PARAMS} paths whose values together identify one request (an order number, a
+        request id). A later request with the same values is answered 204 and starts nothing.
       </p>
       <p id="picked-count" role="status">
         {picked.length} of {DEDUP_MAX_PARAMS} picked

@@ -12,14 +12,14 @@ export function IntegrationsPage() {
     <>
       <h1 tabIndex={-1}>Integrations</h1>
       <p class="lead">
-        Each integration is an endpoint other systems POST JSON to. Open one to see the requests it received and to
-        pick deduplication fields.
+        Each integration is an endpoint other systems POST JSON to. Open one to see the requests it received
+        and to pick deduplication fields.
       </p>
       <LoadState polled={polled} what="integrations" />
       {integrations?.length === 0 && (
         <p>
-          No integrations yet: add a <code>kind: Integration</code> document under <code>integrations/</code> (
-          <code>inlet new integration &lt;id&gt;</code> writes one).
+          No integrations yet: add a <code>kind: Integration</code> document under <code>integrations/</code>{" "}
+          (<code>inlet new integration &lt;id&gt;</code> writes one).
         </p>
       )}
       <div class="cards">

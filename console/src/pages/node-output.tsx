@@ -58,5 +58,5 @@ export function NodeOutput(props: { output: unknown }) {
 }
 
 function showBody(body: unknown): string {
-  return typeof body === "string" ? body : JSON.stringify(body, null, 2) ?? formatValue(body);
+  return typeof body === "string" ? body : (JSON.stringify(body, null, 2) ?? formatValue(body));
 }

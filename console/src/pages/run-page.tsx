@@ -60,7 +60,9 @@ function RetryButton(props: { runId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const answer = await api.post<{ runId: string }>(`v1/admin/runs/${encodeURIComponent(props.runId)}/retry`);
+      const answer = await api.post<{ runId: string }>(
+        `v1/admin/runs/${encodeURIComponent(props.runId)}/retry`,
+      );
       navigate({ page: "run", runId: answer.runId });
     } catch (failure) {
       setError(failure instanceof ApiError ? failure : new ApiError(0, "client", String(failure)));
@@ -91,7 +93,12 @@ function Timeline(props: { run: Run }) {
       <h2 id="nodes-heading">Nodes</h2>
       <ol class="timeline">
         {nodes.map((node) => (
-          <TimelineNode key={node.id} node={node} offset={(Date.parse(node.startedAt) - start) / span} span={span} />
+          <TimelineNode
+            key={node.id}
+            node={node}
+            offset={(Date.parse(node.startedAt) - start) / span}
+            span={span}
+          />
         ))}
       </ol>
     </section>
@@ -111,7 +118,10 @@ function TimelineNode(props: { node: NodeRecord; offset: number; span: number })
       <div class="bar-track" aria-hidden="true">
         <div
           class={`bar bar-${node.status}`}
-          style={{ marginLeft: `${(props.offset * 100).toFixed(2)}%`, width: `${Math.max(width * 100, 0.5).toFixed(2)}%` }}
+          style={{
+            marginLeft: `${(props.offset * 100).toFixed(2)}%`,
+            width: `${Math.max(width * 100, 0.5).toFixed(2)}%`,
+          }}
         />
       </div>
       {node.error && <p class="error">{node.error}</p>}

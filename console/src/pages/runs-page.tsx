@@ -34,7 +34,11 @@ export function RunsPage() {
         </label>
         <label>
           Workflow id{" "}
-          <input type="search" value={workflow} onChange={(event) => setWorkflow(event.currentTarget.value)} />
+          <input
+            type="search"
+            value={workflow}
+            onChange={(event) => setWorkflow(event.currentTarget.value)}
+          />
         </label>
       </form>
       <LoadState polled={polled} what="runs" />

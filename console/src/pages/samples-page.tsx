@@ -14,7 +14,9 @@ const LATEST = "latest";
 export function SamplesPage(props: { integrationId: string }) {
   const { integrationId } = props;
   const integrations = usePoll<{ integrations: Integration[] }>("v1/admin/integrations");
-  const polled = usePoll<{ samples: Sample[] }>(`v1/admin/integrations/${encodeURIComponent(integrationId)}/samples`);
+  const polled = usePoll<{ samples: Sample[] }>(
+    `v1/admin/integrations/${encodeURIComponent(integrationId)}/samples`,
+  );
   const [chosen, setChosen] = useState<string>(LATEST);
   const [picked, setPicked] = useState<readonly string[]>([]);
   const [refusal, setRefusal] = useState<string | null>(null);
@@ -69,12 +71,16 @@ export function SamplesPage(props: { integrationId: string }) {
               </label>
               <label>
                 Filter paths{" "}
-                <input type="search" value={filter} onInput={(event) => setFilter(event.currentTarget.value)} />
+                <input
+                  type="search"
+                  value={filter}
+                  onInput={(event) => setFilter(event.currentTarget.value)}
+                />
               </label>
             </div>
             <p class="muted" role="status">
-              Received {formatTime(sample.receivedAt)}, event <code>{sample.eventId}</code>. {samples.length} kept;
-              refreshed every {POLL_INTERVAL_MS / 1000} s.
+              Received {formatTime(sample.receivedAt)}, event <code>{sample.eventId}</code>. {samples.length}{" "}
+              kept; refreshed every {POLL_INTERVAL_MS / 1000} s.
             </p>
             <FlattenedTable sample={sample} filter={filter} picked={picked} onToggle={toggle} />
           </section>
@@ -141,7 +147,9 @@ function FlattenedTable(props: {
   const rows = Object.entries(props.sample.flattened).filter(([path]) => path.toLowerCase().includes(needle));
   return (
     <table class="flattened">
-      <caption class="visually-hidden">Path and value of each field of the request; tick a path to deduplicate on it</caption>
+      <caption class="visually-hidden">
+        Path and value of each field of the request; tick a path to deduplicate on it
+      </caption>
       <thead>
         <tr>
           <th scope="col">Path</th>

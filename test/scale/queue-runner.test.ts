@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createConfigLoader } from "../../src/config/load.js";
+import { buildSnapshot } from "../../src/config/snapshot.js";
+import { SnapshotHolder } from "../../src/config/snapshot-holder.js";
+import type { Runner } from "../../src/engine/dispatcher.js";
+import { createQueueRunner } from "../../src/engine/queue-runner.js";
+import type { IncomingEvent } from "../../src/ingest/event.js";
+import { createMetrics } from "../../src/metrics.js";
+import { createGotTransport } from "../../src/nodes/http-transport.js";
+import { builtinRegistry } from "../../src/nodes/registry.js";
+import { openStore } from "../../src/store/open-store.js";
+import type { RunRef, Store } from "../../src/store/store.js";
+import { eventually } from "../helpers/eventually.js";
+import {
+  deleteKeys,
+  eventSink,
+  REDIS_URL,
+  reportSkippedWithoutRedis,
+  sinkProject,
+  uniquePrefix,
+  type EventSink,
+} from "../helpers/scale.js";
+import { startSink, type Sink } from "../helpers/sink.js";
+import { memoryLogger } from "../helpers/start-server.js";
+import { ENDPOINT_A, type TempProject } from "../helpers/temp-project.js";
+
+reportSkippedWithoutRedis("test/scale/queue-runner.test.ts");
+
+const ATTEMPTS = 2;
+
+describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
+  const redisUrl = REDIS_URL ?? "";
+  let sink: Sink;
+  let events: EventSink;
+  let project: TempProject;
+  let prefix: string;
+  let store: Store;
+  let runner: Runner;
+
+  beforeEach(async () => {
+    sink = await startSink();
+    events = eventSink(sink);
+    project = await sinkProject(sink);
+    prefix = uniquePrefix("queue");
+    const loaded = await createConfigLoader(builtinRegistry).load(project.dir);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+    const built = buildSnapshot(loaded.config, { env: {}, jwtKey: null, requireSecrets: true });
+    if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
+    store = await openStore(redisUrl, { redisPrefix: prefix });
+    runner = createQueueRunner({
+      store,
+      holder: new SnapshotHolder(built.snapshot),
+      http: createGotTransport({ denyPrivate: false }),
+      env: {},
+      logger: memoryLogger().logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      concurrency: 4,
+      redisUrl,
+      prefix,
+      retry: { attempts: ATTEMPTS, backoffMs: 1 },
+    });
+  });
+
+  afterEach(async () => {
+    await runner.stop(1000);
+    await store.close();
+    await sink.close();
+    project.cleanup();
+    await deleteKeys(redisUrl, prefix);
+  });
+
+  async function acceptEvent(): Promise<{ eventId: string; run: RunRef }> {
+    const event: IncomingEvent = {
+      eventId: randomUUID(),
+      integration: "orders",
+      endpointId: ENDPOINT_A,
+      method: "POST",
+      time: Date.now(),
+      headers: {},
+      query: {},
+      body: { id: "order-1" },
+    };
+    const outcome = await store.accept({ event, dedup: null, workflows: ["forward"] });
+    if (outcome.outcome !== "accepted" || !outcome.runs[0]) throw new Error("the event was not accepted");
+    return { eventId: event.eventId, run: outcome.runs[0] };
+  }
+
+  it("executes a run once however often it is dispatched and resumed", async () => {
+    const { eventId, run } = await acceptEvent();
+    await Promise.all([runner.dispatch([run]), runner.dispatch([run]), runner.resumeUnfinished()]);
+    await runner.dispatch([run]);
+
+    await eventually(async () => expect((await store.getRun(run.runId))?.status).toBe("succeeded"));
+    expect(events.delivered).toEqual(new Set([eventId]));
+    expect(sink.calls).toHaveLength(1);
+  });
+
+  it("records a run whose execution keeps failing as failed, with the error, once its attempts are spent", async () => {
+    const { eventId, run } = await acceptEvent();
+    const redis = new Redis(redisUrl);
+    // A stored event that cannot be read back: every attempt to execute the run throws.
+    await redis.hset(`${prefix}event:${eventId}`, "json", "{not json");
+    redis.disconnect();
+
+    await runner.dispatch([run]);
+
+    const failed = await eventually(async () => {
+      const record = await store.getRun(run.runId);
+      expect(record?.status).toBe("failed");
+      return record;
+    });
+    expect(failed?.error).toContain(`after ${ATTEMPTS} attempts`);
+    expect(sink.calls).toHaveLength(0);
+    expect(await runner.resumeUnfinished()).toBe(0);
+  });
+});

@@ -19,6 +19,7 @@ const CONNECTIONS = 50;
 const SATURATION_S = Number(process.env["BENCH_SECONDS"] ?? 8);
 const FIXED_RATE = 1000;
 const FIXED_S = 5;
+const ID_SLOT = "[<id>]";
 const JWT_SECRET = "bench-jwt-signing-secret-0123456789abcdef";
 const BODY = JSON.stringify({
   customer_email: "example+[<id>]@example.com",
@@ -36,7 +37,7 @@ const BODY = JSON.stringify({
     },
   ],
 });
-const DUPLICATE_BODY = BODY.replaceAll("[<id>]", "same");
+const DUPLICATE_BODY = BODY.replaceAll(ID_SLOT, "same");
 
 interface Row {
   name: string;
@@ -56,6 +57,8 @@ async function load(options: {
   duration: number;
   rate?: number;
 }): Promise<autocannon.Result> {
+  let sequence = 0;
+  const unique = options.body.includes(ID_SLOT);
   return autocannon({
     url: options.url,
     method: "POST",
@@ -63,7 +66,19 @@ async function load(options: {
     duration: options.duration,
     headers: { "content-type": "application/json", ...options.headers },
     body: options.body,
-    idReplacement: options.body.includes("[<id>]"),
+    // autocannon's own idReplacement sends a wrong Content-Length here; number the bodies ourselves.
+    ...(unique
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                body: options.body.replaceAll(ID_SLOT, `${process.pid}-${(sequence += 1)}`),
+              }),
+            },
+          ],
+        }
+      : {}),
     ...(options.rate ? { overallRate: options.rate } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
+import { PORT } from "../src/defaults.js";
 
 /** Builds the web console into dist/console, which `inlet serve` serves at /console. */
 // Vite reads its config from a default export; this file is the one exception to named exports.
@@ -9,6 +10,8 @@ export default defineConfig({
   base: "./",
   publicDir: false,
   logLevel: "warn",
+  // `npx vite --config console/vite.config.ts` serves the console with live reload against a running `inlet serve`.
+  server: { proxy: { "/v1": process.env["INLET_URL"] ?? `http://localhost:${PORT}` } },
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     outDir: fileURLToPath(new URL("../dist/console", import.meta.url)),

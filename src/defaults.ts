@@ -35,6 +35,8 @@ export const MAX_BODY_BYTES = MIB;
 export const MAX_BODY_DEPTH = 32;
 export const MAX_BODY_LEAVES = 10_000;
 export const SAMPLES = 20;
+/** Samples are written in the background at this interval, never on the request path. */
+export const SAMPLE_FLUSH_MS = 1000;
 
 export const SIGNATURE_HEADER = "X-Hub-Signature-256";
 export const SIGNATURE_ALGORITHM = "sha256";

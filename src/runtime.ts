@@ -15,6 +15,7 @@ import { createLocalRunner } from "./engine/local-runner.js";
 import { createQueueRunner } from "./engine/queue-runner.js";
 import { ConfigError, StoreUnavailableError } from "./errors.js";
 import { createHttpServer } from "./http/app.js";
+import { createSampleBuffer } from "./ingest/sample-buffer.js";
 import { createRateLimits } from "./http/rate-limit.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createGotTransport } from "./nodes/http-transport.js";
@@ -82,12 +83,12 @@ export async function startRuntime(options: {
       metrics,
       concurrency: settings.concurrency,
     };
-    const redis =
-      store.kind === "redis" ? new Redis(settings.storeUrl, SHARED_LIMITER_REDIS_OPTIONS) : undefined;
+    const redis = store.kind === "redis" ? sharedLimiterRedis(settings.storeUrl, logger) : undefined;
     const runner =
       store.kind === "redis"
         ? createQueueRunner({ ...runnerDeps, redisUrl: settings.storeUrl, prefix: settings.redisPrefix })
         : createLocalRunner(runnerDeps);
+    const samples = createSampleBuffer({ store, intervalMs: defaults.SAMPLE_FLUSH_MS, logger });
     let ready = true;
     let port = settings.port;
     const server = createHttpServer({
@@ -95,6 +96,7 @@ export async function startRuntime(options: {
       store,
       dispatcher: runner,
       rateLimits: createRateLimits({ redis, prefix: settings.redisPrefix }),
+      samples,
       metrics,
       logger,
       jwtKey,
@@ -140,6 +142,7 @@ export async function startRuntime(options: {
         server.closeIdleConnections();
         await runner.stop(options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS);
         await closed;
+        await samples.stop();
         redis?.disconnect();
         await store.close();
       },
@@ -167,4 +170,19 @@ async function storedJwtSecret(store: Store, logger: Logger): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, SECRET_RETRY_MAX_MS)));
     }
   }
+}
+
+/** The rate limiter's own connection; its errors are logged once per outage (ioredis would print each retry). */
+function sharedLimiterRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, SHARED_LIMITER_REDIS_OPTIONS);
+  let down = false;
+  redis.on("error", (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: error }, "rate limiter lost its Redis connection; retrying in the background");
+  });
+  redis.on("ready", () => {
+    down = false;
+  });
+  return redis;
 }

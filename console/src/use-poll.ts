@@ -8,7 +8,6 @@ export interface Polled<T> {
   readonly data: T | undefined;
   /** The last failure; the previous data stays shown beside it. */
   readonly error: ApiError | undefined;
-  readonly updatedAt: Date | undefined;
 }
 
 interface PollState<T> extends Polled<T> {
@@ -18,12 +17,7 @@ interface PollState<T> extends Polled<T> {
 /** GETs `path` now and then every POLL_INTERVAL_MS until the component unmounts or the path changes. */
 export function usePoll<T>(path: string): Polled<T> {
   const api = useApi();
-  const [state, setState] = useState<PollState<T>>({
-    path,
-    data: undefined,
-    error: undefined,
-    updatedAt: undefined,
-  });
+  const [state, setState] = useState<PollState<T>>({ path, data: undefined, error: undefined });
 
   useEffect(() => {
     let stopped = false;
@@ -31,7 +25,7 @@ export function usePoll<T>(path: string): Polled<T> {
     const load = async (): Promise<void> => {
       try {
         const data = await api.get<T>(path);
-        if (!stopped) setState({ path, data, error: undefined, updatedAt: new Date() });
+        if (!stopped) setState({ path, data, error: undefined });
       } catch (error) {
         // A refused token signs the user out (createApi's onUnauthorized): nothing left to show here.
         if (stopped || error instanceof UnauthorizedError) return;
@@ -39,9 +33,10 @@ export function usePoll<T>(path: string): Polled<T> {
         setState((previous) =>
           previous.path === path
             ? { ...previous, error: failure }
-            : { path, data: undefined, error: failure, updatedAt: undefined },
+            : { path, data: undefined, error: failure },
         );
       }
+      // load() settles only after catching its own failures, so nothing is left unhandled.
       if (!stopped) timer = window.setTimeout(() => void load(), POLL_INTERVAL_MS);
     };
     void load();
@@ -51,5 +46,5 @@ export function usePoll<T>(path: string): Polled<T> {
     };
   }, [api, path]);
 
-  return state.path === path ? state : { data: undefined, error: undefined, updatedAt: undefined };
+  return state.path === path ? state : { data: undefined, error: undefined };
 }

@@ -4,6 +4,7 @@ import * as defaults from "../defaults.js";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RuntimeIntegration } from "../config/snapshot.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
+import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import { httpError } from "../http-errors.js";
 import type { Metrics } from "../metrics.js";
 import type { RunStatus, Store } from "../store/store.js";
@@ -16,6 +17,7 @@ export interface AdminDeps {
   readonly holder: SnapshotHolder;
   readonly store: Store;
   readonly dispatcher: RunDispatcher;
+  readonly samples: SampleBuffer;
   readonly metrics: Metrics;
   readonly publicUrl: () => string;
 }
@@ -39,6 +41,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (!deps.holder.current.integrations.has(id)) {
       throw httpError("not-found", { message: `No integration with id "${id}"` });
     }
+    await deps.samples.flush();
     sendJson(res, 200, { samples: await deps.store.listSamples(id) });
   });
 

@@ -4,11 +4,12 @@ import type { Logger } from "pino";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
 import { httpError } from "../http-errors.js";
+import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { adminRoutes } from "./admin.js";
 import { consoleRoutes } from "./console.js";
-import { sendError, toHttpError } from "./error-response.js";
+import { createErrorMapper, sendError, type ErrorMapper } from "./error-response.js";
 import { healthRoutes } from "./health.js";
 import { createIncomingHandler, INCOMING_PREFIX } from "./incoming.js";
 import type { RateLimits } from "./rate-limit.js";
@@ -19,6 +20,7 @@ export interface AppDeps {
   readonly store: Store;
   readonly dispatcher: RunDispatcher;
   readonly rateLimits: RateLimits;
+  readonly samples: SampleBuffer;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly jwtKey: Uint8Array | null;
@@ -29,7 +31,7 @@ export interface AppDeps {
 }
 
 /** The express app for every route but the hot one: health, token exchange, admin. */
-export function createExpressApp(deps: AppDeps): express.Express {
+export function createExpressApp(deps: AppDeps & { toHttpError: ErrorMapper }): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
@@ -41,7 +43,7 @@ export function createExpressApp(deps: AppDeps): express.Express {
     throw httpError("not-found");
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    sendError(res, toHttpError(bodyParserError(error), deps.logger));
+    sendError(res, deps.toHttpError(bodyParserError(error)));
   });
   return app;
 }
@@ -51,8 +53,9 @@ export function createExpressApp(deps: AppDeps): express.Express {
  * alone would cost three quarters of the throughput); everything else goes to express.
  */
 export function createHttpServer(deps: AppDeps): Server {
-  const incoming = createIncomingHandler(deps);
-  const app = createExpressApp(deps);
+  const withErrors = { ...deps, toHttpError: createErrorMapper(deps.logger) };
+  const incoming = createIncomingHandler(withErrors);
+  const app = createExpressApp(withErrors);
   return createServer((req, res) => {
     if (req.url?.startsWith(INCOMING_PREFIX)) incoming(req, res);
     else app(req, res);

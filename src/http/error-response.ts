@@ -4,17 +4,34 @@ import * as defaults from "../defaults.js";
 import { HttpError, StoreUnavailableError } from "../errors.js";
 import { httpError } from "../http-errors.js";
 
-/** Any thrown value → the HttpError to answer with. Unexpected errors are logged here, once. */
-export function toHttpError(error: unknown, logger: Logger): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof StoreUnavailableError) {
-    logger.warn({ err: error }, "store unavailable");
-    return httpError("store-unavailable", {
-      headers: { "Retry-After": String(defaults.STORE_UNAVAILABLE_RETRY_AFTER_S) },
-    });
-  }
-  logger.error({ err: error }, "unexpected error");
-  return httpError("internal");
+export type ErrorMapper = (error: unknown) => HttpError;
+
+/**
+ * Maps any thrown value to the HttpError to answer with, logging unexpected errors. A store
+ * outage is logged once per Retry-After period, not once per refused request, so an outage
+ * under load does not flood the logs.
+ */
+export function createErrorMapper(logger: Logger, now: () => number = Date.now): ErrorMapper {
+  const quietMs = defaults.STORE_UNAVAILABLE_RETRY_AFTER_S * 1000;
+  let lastOutageLog = -Infinity;
+  let suppressed = 0;
+  return (error) => {
+    if (error instanceof HttpError) return error;
+    if (error instanceof StoreUnavailableError) {
+      if (now() - lastOutageLog >= quietMs) {
+        logger.warn({ err: error, suppressed }, "store unavailable: answering 503");
+        lastOutageLog = now();
+        suppressed = 0;
+      } else {
+        suppressed += 1;
+      }
+      return httpError("store-unavailable", {
+        headers: { "Retry-After": String(defaults.STORE_UNAVAILABLE_RETRY_AFTER_S) },
+      });
+    }
+    logger.error({ err: error }, "unexpected error");
+    return httpError("internal");
+  };
 }
 
 /** Writes `{"error":{"code","message"}}` with the error's status and headers. */

@@ -8,11 +8,11 @@ import { computeDedupHash } from "../dedup/hash.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
 import { httpError } from "../http-errors.js";
 import { redactHeaders, type IncomingEvent } from "../ingest/event.js";
-import { createSample } from "../ingest/samples.js";
+import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { readJsonBody } from "./read-body.js";
-import { sendError, sendJson, toHttpError } from "./error-response.js";
+import { sendError, sendJson, type ErrorMapper } from "./error-response.js";
 import type { RateLimits } from "./rate-limit.js";
 
 export const INCOMING_PREFIX = "/v1/incoming/";
@@ -23,9 +23,11 @@ export interface IncomingDeps {
   readonly store: Store;
   readonly dispatcher: RunDispatcher;
   readonly rateLimits: RateLimits;
+  readonly samples: SampleBuffer;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly toHttpError: ErrorMapper;
 }
 
 /**
@@ -46,7 +48,7 @@ export function createIncomingHandler(
       return;
     }
     handle(integration, req, res).catch((error: unknown) => {
-      finishWithError(req, res, toHttpError(error, deps.logger), integration.id, dedupHeader(integration));
+      finishWithError(req, res, deps.toHttpError(error), integration.id, dedupHeader(integration));
     });
   };
 
@@ -105,21 +107,18 @@ export function createIncomingHandler(
       res.end();
       return;
     }
-    await deps.dispatcher.dispatch(outcome.runs);
+    try {
+      await deps.dispatcher.dispatch(outcome.runs);
+    } catch (error) {
+      // The event and its runs are durable: the runner's periodic resume queues them later.
+      deps.logger.warn({ err: error, eventId: event.eventId }, "runs recorded but not queued yet");
+    }
     deps.metrics.requests.inc({ integration: integration.id, status: 200 });
     const headers: Record<string, string> = integration.dedup
       ? { "Inlet-Dedup": dedup ? "new" : "skipped" }
       : {};
     sendJson(res, 200, { eventId: event.eventId, status: "accepted" }, headers);
-
-    if (integration.samples > 0) {
-      // Samples are a debugging aid: losing one must not fail the accepted request.
-      deps.store
-        .addSample(integration.id, createSample(event), integration.samples)
-        .catch((error: unknown) => {
-          deps.logger.warn({ err: error, integration: integration.id }, "could not keep sample");
-        });
-    }
+    if (integration.samples > 0) deps.samples.record(event, integration.samples);
   }
 
   function finishWithError(

@@ -97,6 +97,15 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
     expect(sink.calls).toHaveLength(1);
   });
 
+  it("executes a recorded run that was never queued (its dispatch failed) when unfinished runs are resumed", async () => {
+    const { eventId, run } = await acceptEvent();
+
+    expect(await runner.resumeUnfinished()).toBe(1);
+
+    await eventually(async () => expect((await store.getRun(run.runId))?.status).toBe("succeeded"));
+    expect(events.delivered).toEqual(new Set([eventId]));
+  });
+
   it("records a run whose execution keeps failing as failed, with the error, once its attempts are spent", async () => {
     const { eventId, run } = await acceptEvent();
     const redis = new Redis(redisUrl);

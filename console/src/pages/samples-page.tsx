@@ -24,7 +24,9 @@ export function SamplesPage(props: { integrationId: string }) {
 
   const integration = integrations.data?.integrations.find((candidate) => candidate.id === integrationId);
   const samples = polled.data?.samples ?? [];
-  const sample = samples.find((candidate) => candidate.eventId === chosen) ?? samples[0];
+  // A chosen sample that has since rotated out falls back to following the newest.
+  const kept = samples.find((candidate) => candidate.eventId === chosen);
+  const sample = kept ?? samples[0];
 
   const toggle = (path: string, input: HTMLInputElement): void => {
     if (!input.checked) {
@@ -60,7 +62,10 @@ export function SamplesPage(props: { integrationId: string }) {
             <div class="toolbar">
               <label>
                 Request{" "}
-                <select value={chosen} onChange={(event) => setChosen(event.currentTarget.value)}>
+                <select
+                  value={kept ? chosen : LATEST}
+                  onChange={(event) => setChosen(event.currentTarget.value)}
+                >
                   <option value={LATEST}>Newest (follows new requests)</option>
                   {samples.map((candidate) => (
                     <option key={candidate.eventId} value={candidate.eventId}>

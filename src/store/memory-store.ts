@@ -65,7 +65,6 @@ export class MemoryStore implements Store {
   }): Promise<AcceptOutcome> {
     this.#assertOpen();
     const { event, dedup, workflows } = input;
-    const json = JSON.stringify(event);
     if (dedup) {
       const now = Date.now();
       const mapKey = dedupMapKey(dedup);
@@ -76,7 +75,9 @@ export class MemoryStore implements Store {
       }
       this.#keys.set(mapKey, { firstEventId: event.eventId, expiresAt: now + dedup.ttlMs });
     }
-    this.#events.set(event.eventId, { seq: ++this.#eventSeq, json, refs: 0 });
+    // An event is kept for its runs; one that starts none would never be read again.
+    if (workflows.length === 0) return { outcome: "accepted", runs: [] };
+    this.#events.set(event.eventId, { seq: ++this.#eventSeq, json: JSON.stringify(event), refs: 0 });
     return { outcome: "accepted", runs: workflows.map((workflow) => this.#addRun(workflow, event.eventId)) };
   }
 

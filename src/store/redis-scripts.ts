@@ -61,6 +61,7 @@ if dedupKey ~= '' then
 end
 if redis.call('EXISTS', eventKey(eventId)) == 1 then return {'accepted'} end
 if dedupKey ~= '' then redis.call('SET', dedupKey, eventId, 'PX', ttl) end
+if #ARGV == 5 then return {'accepted'} end
 local seq = redis.call('INCR', prefix .. 'seq')
 redis.call('HSET', eventKey(eventId), 'json', ARGV[3], 'refs', (#ARGV - 5) / 2)
 redis.call('ZADD', prefix .. 'events', seq, eventId)

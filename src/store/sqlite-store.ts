@@ -40,7 +40,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #runHistoryLimit: number;
   readonly #sql: SqliteStatements;
-  readonly #accept: (input: AcceptInput, json: string) => AcceptOutcome;
+  readonly #accept: (input: AcceptInput) => AcceptOutcome;
   readonly #finish: (runId: string, result: FinishResult) => void;
   readonly #addSample: (integration: string, json: string, keep: number) => void;
   readonly #secret: (name: string, generate: () => string) => string;
@@ -60,8 +60,8 @@ export class SqliteStore implements Store {
       throw error;
     }
 
-    const acceptTx = db.transaction((input: AcceptInput, json: string) => this.#acceptNow(input, json));
-    this.#accept = (input, json) => acceptTx.immediate(input, json);
+    const acceptTx = db.transaction((input: AcceptInput) => this.#acceptNow(input));
+    this.#accept = (input) => acceptTx.immediate(input);
     const finishTx = db.transaction((runId: string, result: FinishResult) => this.#finishNow(runId, result));
     this.#finish = (runId, result) => finishTx.immediate(runId, result);
     const sampleTx = db.transaction((integration: string, json: string, keep: number) => {
@@ -88,8 +88,7 @@ export class SqliteStore implements Store {
   }
 
   async accept(input: AcceptInput): Promise<AcceptOutcome> {
-    const json = JSON.stringify(input.event);
-    return this.#guard(() => this.#accept(input, json));
+    return this.#guard(() => this.#accept(input));
   }
 
   async sweepExpiredKeys(nowMs: number): Promise<number> {
@@ -170,7 +169,7 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#guard(() => this.#db.close());
   }
 
-  #acceptNow(input: AcceptInput, json: string): AcceptOutcome {
+  #acceptNow(input: AcceptInput): AcceptOutcome {
     const { event, dedup, workflows } = input;
     if (dedup) {
       const now = Date.now();
@@ -181,7 +180,9 @@ export class SqliteStore implements Store {
       }
       this.#sql.upsertKey.run(dedup.scope, dedup.hash, event.eventId, now + dedup.ttlMs);
     }
-    this.#sql.insertEvent.run(event.eventId, json);
+    // An event is kept for its runs; one that starts none would never be read again.
+    if (workflows.length === 0) return { outcome: "accepted", runs: [] };
+    this.#sql.insertEvent.run(event.eventId, JSON.stringify(event));
     return {
       outcome: "accepted",
       runs: workflows.map((workflow) => this.#insertRun(workflow, event.eventId)),

@@ -108,14 +108,16 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       }
     });
 
-    it("records the event but queues nothing for an empty workflow list", async () => {
+    it("keeps no event nobody will run, but still claims its dedup key", async () => {
       const event = makeEvent();
-      expect(await store.accept({ event, dedup: null, workflows: [] })).toEqual({
-        outcome: "accepted",
-        runs: [],
-      });
-      expect(await store.getEvent(event.eventId)).toEqual(event);
+      const dedup = { scope: "int", hash: randomUUID(), ttlMs: 60_000 };
+      expect(await store.accept({ event, dedup, workflows: [] })).toEqual({ outcome: "accepted", runs: [] });
+      expect(await store.getEvent(event.eventId)).toBeUndefined();
       expect(await store.listUnfinishedRuns()).toEqual([]);
+      expect(await store.accept({ event: makeEvent(), dedup, workflows: [] })).toEqual({
+        outcome: "duplicate",
+        firstEventId: event.eventId,
+      });
     });
 
     it("round-trips the event envelope exactly", async () => {
@@ -297,8 +299,6 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
 
     it("prunes the oldest finished runs beyond the history limit, and their events", async () => {
       const small = await openTracked({ runHistoryLimit: 2 });
-      const orphan = makeEvent();
-      await small.accept({ event: orphan, dedup: null, workflows: [] });
       const events = [];
       const runs = [];
       for (let i = 0; i < 4; i++) {
@@ -318,7 +318,6 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       ]);
       expect(await small.getRun(r1.runId)).toBeUndefined();
       expect(await small.getEvent(r1.eventId)).toBeUndefined();
-      expect(await small.getEvent(orphan.eventId)).toBeUndefined();
       for (const event of events.slice(1)) expect(await small.getEvent(event.eventId)).toEqual(event);
     });
 

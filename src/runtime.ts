@@ -78,7 +78,7 @@ export async function startRuntime(options: {
       store,
       holder,
       http: createGotTransport({ denyPrivate: settings.outgoingDenyPrivate }),
-      env,
+      env: templateEnv(env),
       logger,
       metrics,
       concurrency: settings.concurrency,
@@ -141,6 +141,8 @@ export async function startRuntime(options: {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await runner.stop(options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS);
+        // Requests in flight have had the grace period; a client holding a keep-alive socket must not keep us up.
+        server.closeAllConnections();
         await closed;
         await samples.stop();
         redis?.disconnect();
@@ -185,4 +187,15 @@ function sharedLimiterRedis(url: string, logger: Logger): Redis {
     down = false;
   });
   return redis;
+}
+
+/** Inlet's own secrets are not for templates: a workflow must not be able to send them onward. */
+const RUNTIME_SECRETS = ["INLET_JWT_SECRET", "INLET_ADMIN_TOKEN"];
+
+function templateEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Readonly<Record<string, string | undefined>> {
+  const copy = { ...env };
+  for (const name of RUNTIME_SECRETS) delete copy[name];
+  return Object.freeze(copy);
 }

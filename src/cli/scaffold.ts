@@ -5,12 +5,13 @@ import { InletError } from "../errors.js";
 
 /** YAML text of the documents `inlet new` and `inlet apikey new` write. */
 export function integrationYaml(options: { id: string; auth: "none" | "jwt"; apiKey?: string }): string {
-  const auth = options.auth === "jwt" ? `  type: jwt\n  apiKey: ${options.apiKey}\n` : "  type: none\n";
+  const auth =
+    options.auth === "jwt" ? `  type: jwt\n  apiKey: ${quote(options.apiKey)}\n` : "  type: none\n";
   return [
     "# yaml-language-server: $schema=../schemas/integration.schema.json",
     "kind: Integration",
-    `id: ${options.id}`,
-    `name: ${options.id}`,
+    `id: ${quote(options.id)}`,
+    `name: ${quote(options.id)}`,
     `endpoint: ${randomUUID()}`,
     "auth:",
     auth.trimEnd(),
@@ -22,10 +23,10 @@ export function workflowYaml(options: { id: string; integration: string }): stri
   return [
     "# yaml-language-server: $schema=../schemas/workflow.schema.json",
     "kind: Workflow",
-    `id: ${options.id}`,
+    `id: ${quote(options.id)}`,
     "trigger:",
     "  type: business-event",
-    `  integration: ${options.integration}`,
+    `  integration: ${quote(options.integration)}`,
     "nodes:",
     "  - id: send",
     "    type: outgoing-integration",
@@ -44,7 +45,7 @@ export function apiKeyYaml(options: { id: string; secretHash: string }): string 
   return [
     "# yaml-language-server: $schema=../schemas/apikey.schema.json",
     "kind: ApiKey",
-    `id: ${options.id}`,
+    `id: ${quote(options.id)}`,
     `secretHash: ${options.secretHash}`,
     "permissions: [incoming]",
     "",
@@ -62,4 +63,9 @@ export async function writeNewFile(file: string, text: string): Promise<void> {
     }
     throw error;
   }
+}
+
+/** An id such as `123` or `null` is a valid id but not a YAML string unless quoted. */
+function quote(value: string | undefined): string {
+  return JSON.stringify(value ?? "");
 }

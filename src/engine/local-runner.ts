@@ -22,7 +22,8 @@ export function createLocalRunner(deps: {
   concurrency: number;
 }): Runner {
   const queue: RunRef[] = [];
-  const queued = new Set<string>();
+  // Queued or executing here: a run both dispatched and resumed at start must not run twice at once.
+  const known = new Set<string>();
   const active = new Set<Promise<void>>();
   const abort = new AbortController();
   let stopping = false;
@@ -30,7 +31,6 @@ export function createLocalRunner(deps: {
   function pump(): void {
     while (!stopping && active.size < deps.concurrency && queue.length > 0) {
       const ref = queue.shift()!;
-      queued.delete(ref.runId);
       const running: Promise<void> = executeStoredRun(ref, { ...deps, signal: abort.signal })
         .then(() => undefined)
         .catch((error: unknown) => {
@@ -41,6 +41,7 @@ export function createLocalRunner(deps: {
           );
         })
         .finally(() => {
+          known.delete(ref.runId);
           active.delete(running);
           pump();
         });
@@ -50,8 +51,8 @@ export function createLocalRunner(deps: {
 
   function enqueue(runs: readonly RunRef[]): void {
     for (const ref of runs) {
-      if (queued.has(ref.runId)) continue;
-      queued.add(ref.runId);
+      if (known.has(ref.runId)) continue;
+      known.add(ref.runId);
       queue.push(ref);
     }
     pump();

@@ -46,17 +46,18 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.get("/v1/admin/runs", async (req, res) => {
-    const status = req.query["status"];
+    const status = nonEmpty(req.query["status"]);
     if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) {
       throw httpError("invalid-request", { message: `status must be one of ${RUN_STATUSES.join(", ")}` });
     }
-    const limit = req.query["limit"] === undefined ? defaults.RUNS_PAGE_DEFAULT : Number(req.query["limit"]);
+    const limitText = nonEmpty(req.query["limit"]);
+    const limit = limitText === undefined ? defaults.RUNS_PAGE_DEFAULT : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > defaults.RUNS_PAGE_MAX) {
       throw httpError("invalid-request", {
         message: `limit must be an integer from 1 to ${defaults.RUNS_PAGE_MAX}`,
       });
     }
-    const workflow = typeof req.query["workflow"] === "string" ? req.query["workflow"] : undefined;
+    const workflow = nonEmpty(req.query["workflow"]);
     const runs = await deps.store.listRuns({ workflow, status: status as RunStatus | undefined, limit });
     sendJson(res, 200, { runs: runs.map(({ nodes: _nodes, ...summary }) => summary) });
   });
@@ -147,4 +148,9 @@ function requireAdminToken(token: string): (req: Request, res: Response, next: N
     }
     next();
   };
+}
+
+/** `?workflow=&status=` (empty values, as SPEC 6 writes them) means no filter. */
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }

@@ -62,15 +62,26 @@ export function createHttpServer(deps: AppDeps): Server {
   });
 }
 
-/** express.json() errors carry a status and type; map them onto our catalogue. */
+/**
+ * express and body-parser errors carry a status, an `expose` flag and a type; map them onto our
+ * catalogue, so a malformed request is a 4xx the sender can act on, never a logged 500.
+ */
 function bodyParserError(error: unknown): unknown {
-  if (typeof error !== "object" || error === null || !("type" in error)) return error;
-  switch (error.type) {
+  if (typeof error !== "object" || error === null) return error;
+  const type = "type" in error ? error.type : undefined;
+  switch (type) {
     case "entity.parse.failed":
       return httpError("invalid-json");
     case "entity.too.large":
       return httpError("body-too-large", { message: "The body is too large" });
-    default:
-      return error;
+    case "encoding.unsupported":
+      return httpError("unsupported-encoding");
+    case "charset.unsupported":
+      return httpError("unsupported-media-type", { message: "Send the body as UTF-8 JSON" });
   }
+  const status = "status" in error ? Number(error.status) : NaN;
+  if (error instanceof URIError || (status >= 400 && status < 500 && "expose" in error && error.expose)) {
+    return httpError("invalid-request", { message: error instanceof Error ? error.message : undefined });
+  }
+  return error;
 }

@@ -28,6 +28,7 @@ export interface IncomingDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly toHttpError: ErrorMapper;
+  readonly isReady: () => boolean;
 }
 
 /**
@@ -39,6 +40,12 @@ export function createIncomingHandler(
   deps: IncomingDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (!deps.isReady()) {
+      // Shutting down: refuse new events and close the connection, so pooled clients move on.
+      res.shouldKeepAlive = false;
+      finishWithError(req, res, httpError("not-ready", { headers: { "Retry-After": "1" } }), "unknown");
+      return;
+    }
     // The snapshot is read once: a reload during this request does not affect it.
     const snapshot = deps.holder.current;
     const endpoint = endpointOf(req.url ?? "");
@@ -97,8 +104,12 @@ export function createIncomingHandler(
         : null;
 
     const stopTimer = deps.metrics.storeLatency.startTimer({ operation: "accept" });
-    const outcome = await deps.store.accept({ event, dedup, workflows: integration.workflows });
-    stopTimer();
+    let outcome;
+    try {
+      outcome = await deps.store.accept({ event, dedup, workflows: integration.workflows });
+    } finally {
+      stopTimer();
+    }
 
     if (outcome.outcome === "duplicate") {
       deps.metrics.duplicates.inc({ integration: integration.id });

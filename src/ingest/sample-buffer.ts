@@ -16,7 +16,11 @@ export interface SampleBuffer {
  * of each integration are held in memory and written (flattened) once per interval. A crash
  * loses at most one interval of samples, never an event.
  */
-export function createSampleBuffer(options: { store: Store; intervalMs: number; logger: Logger }): SampleBuffer {
+export function createSampleBuffer(options: {
+  store: Store;
+  intervalMs: number;
+  logger: Logger;
+}): SampleBuffer {
   let pending = new Map<string, { keep: number; events: IncomingEvent[] }>();
   let flushing: Promise<void> = Promise.resolve();
 

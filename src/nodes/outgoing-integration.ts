@@ -5,6 +5,9 @@ import { parseDurationMs } from "../config/units.js";
 import { parseRetryAfter } from "../engine/retry.js";
 import { NodeRunError, errorMessage } from "../errors.js";
 import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
+
+/** A receiver's session cookie is a credential too: never kept in run records. */
+const SET_COOKIE = "set-cookie";
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
@@ -217,7 +220,8 @@ function checkHeaders(headers: Readonly<Record<string, string>>): void {
   }
 }
 
-function redactRequestHeaders(
+/** Headers as kept in run records: credentials (and the node's own auth header) redacted. */
+function redactHeaders(
   headers: Readonly<Record<string, string>>,
   authHeader: string | undefined,
 ): Record<string, string> {
@@ -228,6 +232,15 @@ function redactRequestHeaders(
       return [name, REDACTED_HEADERS.has(lower) || lower === secret ? REDACTED : value];
     }),
   );
+}
+
+/** The URL as kept in run records: user info (a password in the URL) removed. */
+function recordedUrl(target: URL): string {
+  if (target.username === "" && target.password === "") return target.href;
+  const copy = new URL(target.href);
+  copy.username = "";
+  copy.password = "";
+  return copy.href;
 }
 
 function excerpt(body: unknown): string {
@@ -311,11 +324,15 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
         output: {
           request: {
             method,
-            url: target.href,
-            headers: redactRequestHeaders(sent, credentials?.name),
+            url: recordedUrl(target),
+            headers: redactHeaders(sent, credentials?.name),
             body: rendered.shown,
           },
-          response: { status: response.status, headers: response.headers, body: response.body },
+          response: {
+            status: response.status,
+            headers: redactHeaders(response.headers, SET_COOKIE),
+            body: response.body,
+          },
         },
       };
     },

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createConfigLoader } from "../../src/config/load.js";
+import { SnapshotHolder } from "../../src/config/snapshot-holder.js";
+import { buildSnapshot } from "../../src/config/snapshot.js";
+import { createLocalRunner } from "../../src/engine/local-runner.js";
+import type { IncomingEvent } from "../../src/ingest/event.js";
+import { createMetrics } from "../../src/metrics.js";
+import { createGotTransport } from "../../src/nodes/http-transport.js";
+import { builtinRegistry } from "../../src/nodes/registry.js";
+import { openStore } from "../../src/store/open-store.js";
+import type { Store } from "../../src/store/store.js";
+import { eventually } from "../helpers/eventually.js";
+import { startSink, type Sink } from "../helpers/sink.js";
+import { memoryLogger } from "../helpers/start-server.js";
+import { ENDPOINT_A, type TempProject } from "../helpers/temp-project.js";
+import { API_TOKEN, forwardProject } from "./support.js";
+
+let sink: Sink | undefined;
+let project: TempProject | undefined;
+let store: Store | undefined;
+
+afterEach(async () => {
+  await store?.close();
+  await sink?.close();
+  project?.cleanup();
+});
+
+describe("the in-process runner", () => {
+  // A request accepted between the server starting to listen and the resume at start is both
+  // dispatched and found unfinished: it must still run once, not twice side by side.
+  it("runs a recorded run once when it is dispatched and also found by resumeUnfinished while it runs", async () => {
+    sink = await startSink();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    sink.respond(async () => {
+      await held;
+      return { status: 200, body: { ok: true } };
+    });
+    project = await forwardProject(sink, { attempts: 1, timeout: "5s" });
+    const env = { API_TOKEN };
+    const loaded = await createConfigLoader(builtinRegistry).load(project.dir);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+    const built = buildSnapshot(loaded.config, { env, jwtKey: null, requireSecrets: true });
+    if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
+    store = await openStore("memory:");
+    const runner = createLocalRunner({
+      store,
+      holder: new SnapshotHolder(built.snapshot),
+      http: createGotTransport({ denyPrivate: false }),
+      env,
+      logger: memoryLogger().logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      concurrency: 10,
+    });
+    const event: IncomingEvent = {
+      eventId: "ev-race",
+      integration: "orders",
+      endpointId: ENDPOINT_A,
+      method: "POST",
+      time: Date.now(),
+      headers: {},
+      query: {},
+      body: { id: "o-1" },
+    };
+    const accepted = await store.accept({ event, dedup: null, workflows: ["forward"] });
+    if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+
+    await runner.dispatch(accepted.runs);
+    await eventually(() => expect(sink?.calls).toHaveLength(1));
+    expect(await runner.resumeUnfinished()).toBe(1);
+    release();
+
+    const runId = accepted.runs[0]?.runId ?? "";
+    await eventually(async () => expect((await store?.getRun(runId))?.status).toBe("succeeded"));
+    await runner.stop(1000);
+    expect(sink.calls).toHaveLength(1);
+  });
+});

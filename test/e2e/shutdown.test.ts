@@ -157,12 +157,14 @@ describe("SIGTERM", () => {
     project = await forwardProject(sink, { attempts: 3, timeout: "10s" });
     const storeUrl = `sqlite:${path.join(project.dir, "inlet.db")}`;
     const env = { INLET_DIR: project.dir, INLET_STORE: storeUrl, API_TOKEN };
-    const first = await startServer(env);
+    server = await startServer(env);
+    const first = server;
 
     const answer = await postEvent(first.url, { id: "order-1" });
     expect(answer.status).toBe(200);
     await eventually(() => expect(sink?.calls).toHaveLength(1));
     await first.shutdown();
+    server = undefined;
 
     const stopped = await recordedRuns(storeUrl);
     expect(stopped.runs).toHaveLength(1);

@@ -6,7 +6,10 @@ import { HTTP_ERRORS } from "../../src/http-errors.js";
 describe("HTTP error catalogue", () => {
   const readme = readFileSync("README.md", "utf8");
   const documented = new Map(
-    [...readme.matchAll(/^\|\s*(\d{3})\s*\|\s*`([a-z-]+)`\s*\|/gm)].map((match) => [match[2]!, Number(match[1])]),
+    [...readme.matchAll(/^\|\s*(\d{3})\s*\|\s*`([a-z-]+)`\s*\|/gm)].map((match) => [
+      match[2]!,
+      Number(match[1]),
+    ]),
   );
 
   it("documents every code with its status", () => {

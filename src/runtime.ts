@@ -140,10 +140,14 @@ export async function startRuntime(options: {
         sweeper.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await runner.stop(options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS);
-        // Requests in flight have had the grace period; a client holding a keep-alive socket must not keep us up.
+        const graceMs = options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS;
+        const runnerStopped = runner.stop(graceMs);
+        // Requests in flight are answered (with Connection: close) within the grace period; after
+        // it, a client holding a socket open must not keep the process up.
+        const graceOver = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+        await Promise.race([closed, graceOver]);
         server.closeAllConnections();
-        await closed;
+        await Promise.all([closed, runnerStopped]);
         await samples.stop();
         redis?.disconnect();
         await store.close();

@@ -41,8 +41,7 @@ export function createIncomingHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     if (!deps.isReady()) {
-      // Shutting down: refuse new events and close the connection, so pooled clients move on.
-      res.shouldKeepAlive = false;
+      // Shutting down: refuse new events (finishWithError closes the connection).
       finishWithError(req, res, httpError("not-ready", { headers: { "Retry-After": "1" } }), "unknown");
       return;
     }
@@ -114,6 +113,7 @@ export function createIncomingHandler(
     if (outcome.outcome === "duplicate") {
       deps.metrics.duplicates.inc({ integration: integration.id });
       deps.metrics.requests.inc({ integration: integration.id, status: 204 });
+      closeIfStopping(res);
       res.writeHead(204, { "Inlet-Dedup": "duplicate", "Inlet-Duplicate-Of": outcome.firstEventId });
       res.end();
       return;
@@ -128,8 +128,14 @@ export function createIncomingHandler(
     const headers: Record<string, string> = integration.dedup
       ? { "Inlet-Dedup": dedup ? "new" : "skipped" }
       : {};
+    closeIfStopping(res);
     sendJson(res, 200, { eventId: event.eventId, status: "accepted" }, headers);
     if (integration.samples > 0) deps.samples.record(event, integration.samples);
+  }
+
+  /** A request answered while shutting down closes its connection, so pooled senders move on. */
+  function closeIfStopping(res: ServerResponse): void {
+    if (!deps.isReady()) res.shouldKeepAlive = false;
   }
 
   function finishWithError(
@@ -142,6 +148,7 @@ export function createIncomingHandler(
     deps.metrics.requests.inc({ integration, status: error.status });
     // A body we did not read (refused early or too large) is not drained: close the connection instead.
     const unread = !req.complete;
+    closeIfStopping(res);
     sendError(res, error, unread ? { ...extraHeaders, Connection: "close" } : extraHeaders);
     if (unread) res.on("finish", () => req.destroy());
   }

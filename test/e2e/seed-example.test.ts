@@ -87,6 +87,44 @@ describe("the seed's example, end to end", () => {
     expect(sink.calls).toHaveLength(1);
   });
 
+  it("passes request data through as data: a template in it arrives literally, a quote cannot break the JSON", async () => {
+    sink = await startSink();
+    project = await tempProject({
+      "integrations/shop-cart.yaml": shippedIntegrationWithoutAuth(),
+      "workflows/cart-to-custom-event.yaml": readFileSync("workflows/cart-to-custom-event.yaml", "utf8"),
+    });
+    server = await startServer({ INLET_DIR: project.dir, API_BASE_URL: sink.url, API_TOKEN });
+    const injection = '{{ range.constructor("return process")() }}';
+    const breaking = 'x","admin":true,"y":"';
+
+    const response = await fetch(`${server.url}/v1/incoming/${SHIPPED_ENDPOINT}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Request-ID": injection },
+      body: JSON.stringify({
+        customer_email: injection,
+        order_number: breaking,
+        products: [{ name: injection }],
+      }),
+    });
+    expect(response.status).toBe(200);
+
+    const call = await eventually(() => {
+      const [first] = sink?.calls ?? [];
+      if (!first) throw new Error("the sink has not been called yet");
+      return first;
+    });
+    expect(call.headers["x-request-id"]).toBe(injection);
+    const body = JSON.parse(call.body) as {
+      client: Record<string, unknown>;
+      params: Record<string, unknown>;
+    } & Record<string, unknown>;
+    expect(body.client).toEqual({ email: injection });
+    expect(body.params["orderNumber"]).toBe(breaking);
+    expect(body.params["products"]).toEqual([{ name: injection }]);
+    expect(body["admin"]).toBeUndefined();
+    expect(body.params["admin"]).toBeUndefined();
+  });
+
   it("writes the header names lower-case on the wire", async () => {
     const received = await rawHeaderServer();
     try {

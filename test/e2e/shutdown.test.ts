@@ -189,29 +189,23 @@ describe("SIGTERM", () => {
     ]);
   }, 30_000);
 
-  // `.fails` until runtime.ts stops serving kept-alive connections while it shuts down: today the
-  // answer says keep-alive and the same connection is served new requests for as long as they come.
-  it.fails(
-    "answers a request in flight with Connection: close, accepts nothing more, and exits 0",
-    async () => {
-      sink = await startSink();
-      project = await forwardProject(sink, { attempts: 1, timeout: "2s" });
-      const served = await serveProcess({ INLET_DIR: project.dir, INLET_STORE: "memory:", API_TOKEN });
-      processes.push(served);
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        const inFlight = await requestInFlight(served.url, agent);
-        served.child.kill("SIGTERM");
-        await eventually(() => expect(served.output()).toContain("shutting down"));
+  it("answers a request in flight with Connection: close, accepts nothing more, and exits 0", async () => {
+    sink = await startSink();
+    project = await forwardProject(sink, { attempts: 1, timeout: "2s" });
+    const served = await serveProcess({ INLET_DIR: project.dir, INLET_STORE: "memory:", API_TOKEN });
+    processes.push(served);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const inFlight = await requestInFlight(served.url, agent);
+      served.child.kill("SIGTERM");
+      await eventually(() => expect(served.output()).toContain("shutting down"));
 
-        // A sender with a connection pool must not keep a stopping process alive, or keep feeding it.
-        expect(await inFlight.finish()).toEqual({ status: 200, connection: "close" });
-        await expect(postOn(agent, served.url)).rejects.toThrow(/ECONNREFUSED/);
-        expect(await served.exited).toEqual({ code: 0, signal: null });
-      } finally {
-        agent.destroy();
-      }
-    },
-    30_000,
-  );
+      // A sender with a connection pool must not keep a stopping process alive, or keep feeding it.
+      expect(await inFlight.finish()).toEqual({ status: 200, connection: "close" });
+      await expect(postOn(agent, served.url)).rejects.toThrow(/ECONNREFUSED/);
+      expect(await served.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      agent.destroy();
+    }
+  }, 30_000);
 });

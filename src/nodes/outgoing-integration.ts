@@ -6,11 +6,12 @@ import { parseRetryAfter } from "../engine/retry.js";
 import { NodeRunError, errorMessage } from "../errors.js";
 import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 
-/** A receiver's session cookie is a credential too: never kept in run records. */
-const SET_COOKIE = "set-cookie";
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
+
+/** A receiver's session cookie is a credential too: never kept in run records. */
+const SET_COOKIE = "set-cookie";
 
 export type OutgoingAuth =
   | { type: "none" }

@@ -80,6 +80,8 @@ async function requestInFlight(
     request.once("response", resolve);
     request.once("error", reject);
   });
+  // Awaited in finish(); until then a hang-up must not surface as an unhandled rejection.
+  response.catch(() => undefined);
   request.flushHeaders();
   await once(request, "continue");
   return {

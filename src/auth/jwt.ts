@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, type webcrypto } from "node:crypto";
 import { jwtVerify, SignJWT, type JWTVerifyOptions } from "jose";
 import {
   CLOCK_TOLERANCE_S,
@@ -88,7 +88,7 @@ const VERIFY_OPTIONS: JWTVerifyOptions = Object.freeze({
  */
 export async function verifyApiKeyToken(
   token: string,
-  options: { key: Uint8Array; expectedSub: string; now?: Date },
+  options: { key: Uint8Array | webcrypto.CryptoKey; expectedSub: string; now?: Date },
 ): Promise<void> {
   checkTokenSize(token);
   try {
@@ -100,6 +100,11 @@ export async function verifyApiKeyToken(
   } catch (error) {
     throw invalidTokenError(error);
   }
+}
+
+/** The HS256 verification key as a CryptoKey, so it is imported once rather than per verify. */
+export function importJwtKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
+  return crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
 }
 
 /** SPEC 3: an API key secret for a token. Unknown, disabled and wrong keys are one 401. */

@@ -3,7 +3,7 @@ import type { AuthConfig } from "../config/documents.js";
 import { SIGNATURE_ALGORITHM, SIGNATURE_HEADER, SIGNATURE_PREFIX } from "../defaults.js";
 import type { CompiledApiKey } from "./api-keys.js";
 import { createJwksVerifier } from "./jwks.js";
-import { bearerToken, invalidTokenError, missingTokenError, verifyApiKeyToken } from "./jwt.js";
+import { bearerToken, importJwtKey, invalidTokenError, missingTokenError, verifyApiKeyToken } from "./jwt.js";
 import { compileSignatureCheck } from "./signature.js";
 
 export interface VerifyRequest {
@@ -78,13 +78,14 @@ function compileJwksAuth(auth: {
 
 function compileApiKeyAuth(apiKeyId: string, deps: VerifierDeps): (request: VerifyRequest) => Promise<void> {
   const apiKey = deps.apiKeys.get(apiKeyId);
-  const { jwtKey } = deps;
+  // Imported once per snapshot: handing jose raw bytes would import the key on every request.
+  const verifyKey = deps.jwtKey === null ? null : importJwtKey(deps.jwtKey);
   // Decided once per snapshot: a token of a key that cannot be used is refused without crypto.
   const usable = apiKey !== undefined && apiKey.enabled && apiKey.permissions.has(INCOMING_PERMISSION);
   return async (request) => {
     const token = bearerToken(request.headers.authorization);
     if (token === null) throw missingTokenError();
-    if (!usable || jwtKey === null) throw invalidTokenError();
-    await verifyApiKeyToken(token, { key: jwtKey, expectedSub: apiKeyId });
+    if (!usable || verifyKey === null) throw invalidTokenError();
+    await verifyApiKeyToken(token, { key: await verifyKey, expectedSub: apiKeyId });
   };
 }

@@ -7,27 +7,10 @@ import { eventually } from "../helpers/eventually.js";
 import { startSink, type Sink } from "../helpers/sink.js";
 import { startServer, type TestServer } from "../helpers/start-server.js";
 import { tempProject, type TempProject } from "../helpers/temp-project.js";
+import { SEED_BODY } from "../helpers/seed.js";
 
 const SHIPPED_ENDPOINT = "3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11";
 const API_TOKEN = "seed-example-token-91b2";
-
-/** The seed's "example data received from external service". */
-const SEED_BODY = {
-  customer_email: "example@example.com",
-  order_number: "111111111",
-  type: "email",
-  language: "eng",
-  products: [
-    {
-      name: "Earwax",
-      category: "Hygiene",
-      id: "abcdefgh",
-      image_url: "http://exampleimage.url",
-      product_url: "http://exampleproduct.url",
-      group_id: "groupid",
-    },
-  ],
-};
 
 /** The shipped integration as it is, except that it accepts requests without a token. */
 function shippedIntegrationWithoutAuth(): string {

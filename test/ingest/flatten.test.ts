@@ -2,24 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HttpError } from "../../src/errors.js";
 import { checkJsonLimits, flatten, formatFlattened } from "../../src/ingest/flatten.js";
 import { parsePath, valueAtPath } from "../../src/ingest/paths.js";
-
-// The seed's example request (SPEC 4).
-const SEED_BODY = {
-  customer_email: "example@example.com",
-  order_number: "111111111",
-  type: "email",
-  language: "eng",
-  products: [
-    {
-      name: "Earwax",
-      category: "Hygiene",
-      id: "abcdefgh",
-      image_url: "http://exampleimage.url",
-      product_url: "http://exampleproduct.url",
-      group_id: "groupid",
-    },
-  ],
-};
+import { SEED_BODY } from "../helpers/seed.js";
 
 describe("flatten", () => {
   it("flattens the seed example to the SPEC's paths, in document order", () => {

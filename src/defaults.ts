@@ -17,6 +17,8 @@ export const DEDUP_TTL_MS = 7 * DAY_MS;
 export const DEDUP_MAX_PARAMS = 5;
 /** How often expired dedup keys are swept in stores that do not expire keys themselves. */
 export const DEDUP_SWEEP_CRON = "*/5 * * * *";
+/** Slots the in-process key index starts with (and shrinks back to); it doubles as keys arrive. */
+export const DEDUP_INDEX_INITIAL_SLOTS = 1024;
 
 export const TOKEN_TTL = "1h";
 export const TOKEN_TTL_MS = HOUR_MS;

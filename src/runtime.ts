@@ -64,6 +64,7 @@ export async function startRuntime(options: {
   if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
 
   const store = await openStore(settings.storeUrl, {
+    serve: true,
     redisPrefix: settings.redisPrefix,
     onError: (error) => logger.warn({ err: error }, "store connection problem"),
   });

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import * as defaults from "../defaults.js";
@@ -7,6 +6,7 @@ import type { RuntimeIntegration } from "../config/snapshot.js";
 import { computeDedupHash } from "../dedup/hash.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
 import { httpError } from "../http-errors.js";
+import { timeOrderedId } from "../ids.js";
 import { redactHeaders, type IncomingEvent } from "../ingest/event.js";
 import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
@@ -86,12 +86,13 @@ export function createIncomingHandler(
     });
     if (verifier.needsBody) await verifier.verify({ headers: req.headers, rawBody: body.raw });
 
+    const time = deps.now();
     const event: IncomingEvent = {
-      eventId: randomUUID(),
+      eventId: timeOrderedId(time),
       integration: integration.id,
       endpointId: integration.endpoint,
       method,
-      time: deps.now(),
+      time,
       headers: redactHeaders(req.headers),
       query: parseQuery(req.url ?? ""),
       body: body.value,

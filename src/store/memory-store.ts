@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
 import type {
@@ -13,6 +12,8 @@ import type {
   Store,
 } from "./store.js";
 import { eventNotFound, isFinished, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { timeOrderedId } from "../ids.js";
+import { DedupKeyIndex } from "../dedup/key-index.js";
 
 interface MemoryRun {
   readonly runId: string;
@@ -39,7 +40,7 @@ interface MemoryEvent {
  */
 export class MemoryStore implements Store {
   readonly kind = "memory";
-  readonly #keys = new Map<string, { readonly firstEventId: string; expiresAt: number }>();
+  readonly #keys = new DedupKeyIndex();
   readonly #events = new Map<string, MemoryEvent>();
   /** Insertion order is creation order. */
   readonly #runs = new Map<string, MemoryRun>();
@@ -67,13 +68,16 @@ export class MemoryStore implements Store {
     const { event, dedup, workflows } = input;
     if (dedup) {
       const now = Date.now();
-      const mapKey = dedupMapKey(dedup);
-      const existing = this.#keys.get(mapKey);
+      const existing = this.#keys.get(dedup.scope, dedup.hash);
       if (existing && existing.expiresAt > now) {
-        existing.expiresAt = now + dedup.ttlMs;
+        this.#keys.touch(dedup.scope, dedup.hash, now + dedup.ttlMs);
         return { outcome: "duplicate", firstEventId: existing.firstEventId };
       }
-      this.#keys.set(mapKey, { firstEventId: event.eventId, expiresAt: now + dedup.ttlMs });
+      this.#keys.set(dedup.scope, dedup.hash, {
+        firstEventId: event.eventId,
+        expiresAt: now + dedup.ttlMs,
+        rowId: 0,
+      });
     }
     // An event is kept for its runs; one that starts none would never be read again.
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
@@ -83,14 +87,7 @@ export class MemoryStore implements Store {
 
   async sweepExpiredKeys(nowMs: number): Promise<number> {
     this.#assertOpen();
-    let swept = 0;
-    for (const [mapKey, key] of this.#keys) {
-      if (key.expiresAt <= nowMs) {
-        this.#keys.delete(mapKey);
-        swept++;
-      }
-    }
-    return swept;
+    return this.#keys.sweep(nowMs);
   }
 
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
@@ -188,6 +185,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#keys.clear();
   }
 
   #assertOpen(): void {
@@ -195,7 +193,7 @@ export class MemoryStore implements Store {
   }
 
   #addRun(workflow: string, eventId: string): RunRef {
-    const runId = randomUUID();
+    const runId = timeOrderedId();
     this.#runs.set(runId, {
       runId,
       workflow,
@@ -233,10 +231,6 @@ export class MemoryStore implements Store {
       if (event.refs <= 0) this.#events.delete(eventId);
     }
   }
-}
-
-function dedupMapKey(dedup: DedupKey): string {
-  return JSON.stringify([dedup.scope, dedup.hash]);
 }
 
 function toRunRef(run: MemoryRun): RunRef {

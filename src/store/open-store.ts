@@ -15,6 +15,8 @@ export interface OpenStoreOptions extends StoreTuning {
   readonly redisPrefix?: string;
   /** Store trouble noticed outside a call (a Redis disconnect), reported once per outage. */
   readonly onError?: (error: Error) => void;
+  /** This process serves the store: an embedded one is claimed for it (see SqliteStore). */
+  readonly serve?: boolean;
 }
 
 export type StoreLocation =
@@ -42,7 +44,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case "memory":
       return new MemoryStore(tuning);
     case "sqlite":
-      return openSqlite(location.file, tuning);
+      return openSqlite(location.file, tuning, options.serve ?? false);
     case "redis":
       return openRedisStore(location.url, {
         ...tuning,
@@ -56,10 +58,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   }
 }
 
-function openSqlite(file: string, tuning: StoreTuning): Store {
+function openSqlite(file: string, tuning: StoreTuning, serve: boolean): Store {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    return new SqliteStore(file, tuning);
+    return new SqliteStore(file, { tuning, serve });
   } catch (error) {
     if (error instanceof InletError) throw error;
     throw new StoreUnavailableError(`Cannot open the SQLite store ${file}: ${errorMessage(error)}`, {

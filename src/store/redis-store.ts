@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
@@ -25,6 +24,7 @@ import type {
   Store,
 } from "./store.js";
 import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { timeOrderedId } from "../ids.js";
 
 /** Reconnect backoff: doubles from the base up to the cap, so a down Redis sees no storm. */
 const REDIS_RECONNECT_BASE_MS = 100;
@@ -108,7 +108,7 @@ export class RedisStore implements Store {
     readonly workflows: readonly string[];
   }): Promise<AcceptOutcome> {
     const { event, dedup, workflows } = input;
-    const runs = workflows.map((workflow) => ({ runId: randomUUID(), workflow, eventId: event.eventId }));
+    const runs = workflows.map((workflow) => ({ runId: timeOrderedId(), workflow, eventId: event.eventId }));
     const reply = await this.#script(ACCEPT, [
       event.eventId,
       JSON.stringify(event),
@@ -155,7 +155,7 @@ export class RedisStore implements Store {
   }
 
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
-    const run = { runId: randomUUID(), workflow: input.workflow, eventId: input.eventId };
+    const run = { runId: timeOrderedId(), workflow: input.workflow, eventId: input.eventId };
     const created = await this.#script(CREATE_RUN, [run.eventId, run.runId, run.workflow]);
     if (created !== 1) throw eventNotFound(input.eventId);
     return run;

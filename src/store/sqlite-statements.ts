@@ -20,17 +20,26 @@ export type SqliteStatements = ReturnType<typeof prepareStatements>;
 export function prepareStatements(db: Database.Database) {
   return {
     ping: db.prepare<[], number>("SELECT 1").pluck(),
-    selectKey: db.prepare<[string, string], { first_event_id: string; expires_at: number }>(
-      "SELECT first_event_id, expires_at FROM dedup_keys WHERE scope = ? AND hash = ?",
+    liveKeys: db.prepare<
+      [number],
+      { id: number; scope: string; hash: string; first_event_id: string; expires_at: number }
+    >("SELECT id, scope, hash, first_event_id, expires_at FROM dedup_keys WHERE expires_at > ?"),
+    deleteExpiredKeys: db.prepare<[number]>("DELETE FROM dedup_keys WHERE expires_at <= ?"),
+    insertKey: db.prepare<[string, string, string, number]>(
+      "INSERT INTO dedup_keys (scope, hash, first_event_id, expires_at) VALUES (?, ?, ?, ?)",
     ),
-    touchKey: db.prepare<[number, string, string]>(
-      "UPDATE dedup_keys SET expires_at = ? WHERE scope = ? AND hash = ?",
+    reclaimKey: db.prepare<[string, number, number]>(
+      "UPDATE dedup_keys SET first_event_id = ?, expires_at = ? WHERE id = ?",
     ),
-    upsertKey: db.prepare<[string, string, string, number]>(
-      `INSERT INTO dedup_keys (scope, hash, first_event_id, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (scope, hash) DO UPDATE SET first_event_id = excluded.first_event_id, expires_at = excluded.expires_at`,
+    touchKey: db.prepare<[number, number]>("UPDATE dedup_keys SET expires_at = ? WHERE id = ?"),
+    deleteKey: db.prepare<[number]>("DELETE FROM dedup_keys WHERE id = ?"),
+    selectServer: db.prepare<[], { pid: number; token: string }>(
+      "SELECT pid, token FROM server WHERE id = 1",
     ),
-    sweepKeys: db.prepare<[number]>("DELETE FROM dedup_keys WHERE expires_at <= ?"),
+    claimServer: db.prepare<[number, string, string]>(
+      "INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, ?)",
+    ),
+    releaseServer: db.prepare<[string]>("DELETE FROM server WHERE id = 1 AND token = ?"),
     insertEvent: db.prepare<[string, string]>("INSERT INTO events (event_id, json) VALUES (?, ?)"),
     selectEvent: db.prepare<[string], string>("SELECT json FROM events WHERE event_id = ?").pluck(),
     insertRun: db.prepare<[string, string, string]>(

@@ -1,8 +1,9 @@
-import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite } from "./sqlite-schema.js";
+import { DedupKeyIndex } from "../dedup/key-index.js";
+import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
 import type {
   AcceptOutcome,
@@ -15,9 +16,12 @@ import type {
   Store,
 } from "./store.js";
 import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { timeOrderedId } from "../ids.js";
 
 /** How long a write waits for another process's lock before failing as unavailable. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
+const SWEEP_DELETE_CHUNK = 5000;
 
 interface AcceptInput {
   readonly event: IncomingEvent;
@@ -33,19 +37,25 @@ interface FinishResult {
 
 /**
  * better-sqlite3 in WAL mode with synchronous=NORMAL: a committed transaction survives a killed
- * process (not a power cut), which is the guarantee Inlet makes. Every statement is prepared once.
+ * process (not a power cut), which is the guarantee Inlet makes. Every statement is prepared once;
+ * every write goes through one group commit per event-loop turn.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly #db: Database.Database;
   readonly #runHistoryLimit: number;
   readonly #sql: SqliteStatements;
-  readonly #accept: (input: AcceptInput) => AcceptOutcome;
-  readonly #finish: (runId: string, result: FinishResult) => void;
-  readonly #addSample: (integration: string, json: string, keep: number) => void;
-  readonly #secret: (name: string, generate: () => string) => string;
+  readonly #commit: SqliteGroupCommit;
+  /** Set when this store serves (owns the keys); its server row is removed on close. */
+  readonly #serverToken: string | null;
+  #keys: DedupKeyIndex | null = null;
 
-  constructor(file: string, tuning?: StoreTuning) {
+  /**
+   * `serve` claims the file for this process (a second server on it is refused: the dedup keys
+   * are looked up in this process's memory) and loads the keys now rather than at the first request.
+   */
+  constructor(file: string, options: { tuning?: StoreTuning; serve?: boolean } = {}) {
+    const { tuning, serve = false } = options;
     this.#runHistoryLimit = runHistoryLimit(tuning);
     const db = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     this.#db = db;
@@ -55,32 +65,13 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
       migrateSqlite(db);
       this.#sql = prepareStatements(db);
+      this.#serverToken = serve ? this.#claimServer(file) : null;
+      if (serve) this.#index();
     } catch (error) {
       db.close();
       throw error;
     }
-
-    const acceptTx = db.transaction((input: AcceptInput) => this.#acceptNow(input));
-    this.#accept = (input) => acceptTx.immediate(input);
-    const finishTx = db.transaction((runId: string, result: FinishResult) => this.#finishNow(runId, result));
-    this.#finish = (runId, result) => finishTx.immediate(runId, result);
-    const sampleTx = db.transaction((integration: string, json: string, keep: number) => {
-      if (keep <= 0) {
-        this.#sql.deleteSamples.run(integration);
-        return;
-      }
-      this.#sql.insertSample.run(integration, json);
-      this.#sql.trimSamples.run(integration, integration, keep);
-    });
-    this.#addSample = (integration, json, keep) => sampleTx.immediate(integration, json, keep);
-    const secretTx = db.transaction((name: string, generate: () => string) => {
-      const existing = this.#sql.selectSecret.get(name);
-      if (existing !== undefined) return existing;
-      const secret = generate();
-      this.#sql.insertSecret.run(name, secret);
-      return secret;
-    });
-    this.#secret = (name, generate) => secretTx.immediate(name, generate);
+    this.#commit = new SqliteGroupCommit(db);
   }
 
   async ping(): Promise<void> {
@@ -88,16 +79,33 @@ export class SqliteStore implements Store {
   }
 
   async accept(input: AcceptInput): Promise<AcceptOutcome> {
-    return this.#guard(() => this.#accept(input));
+    return this.#write((onRollback) => this.#acceptNow(input, onRollback));
   }
 
+  /** Forgets expired keys in memory at once, then deletes their rows a chunk per transaction. */
   async sweepExpiredKeys(nowMs: number): Promise<number> {
-    return this.#guard(() => this.#sql.sweepKeys.run(nowMs).changes);
+    const rowIds: number[] = [];
+    const swept = this.#guard(() => this.#index()).sweep(nowMs, (rowId) => rowIds.push(rowId));
+    for (let start = 0; start < rowIds.length; start += SWEEP_DELETE_CHUNK) {
+      const chunk = rowIds.slice(start, start + SWEEP_DELETE_CHUNK);
+      // A killed process leaves these rows expired; loading the index at the next start deletes them.
+      await this.#write(() => {
+        for (const rowId of chunk) this.#sql.deleteKey.run(rowId);
+      });
+    }
+    return swept;
   }
 
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
     const json = JSON.stringify(sample);
-    this.#guard(() => this.#addSample(integration, json, keep));
+    await this.#write(() => {
+      if (keep <= 0) {
+        this.#sql.deleteSamples.run(integration);
+        return;
+      }
+      this.#sql.insertSample.run(integration, json);
+      this.#sql.trimSamples.run(integration, integration, keep);
+    });
   }
 
   async listSamples(integration: string): Promise<Sample[]> {
@@ -112,7 +120,7 @@ export class SqliteStore implements Store {
   }
 
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
-    return this.#guard(() => {
+    return this.#write(() => {
       if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
       return this.#insertRun(input.workflow, input.eventId);
     });
@@ -127,7 +135,7 @@ export class SqliteStore implements Store {
   }
 
   async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {
-    return this.#guard(() => {
+    return this.#write(() => {
       this.#sql.startRun.run(nowIso, runId);
       return this.#readRun(runId);
     });
@@ -135,11 +143,11 @@ export class SqliteStore implements Store {
 
   async recordNode(runId: string, node: NodeRecord): Promise<void> {
     const json = JSON.stringify(node);
-    this.#guard(() => this.#sql.upsertNode.run(runId, node.id, json, runId));
+    await this.#write(() => this.#sql.upsertNode.run(runId, node.id, json, runId));
   }
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
-    this.#guard(() => this.#finish(runId, result));
+    await this.#write(() => this.#finishNow(runId, result));
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -162,23 +170,54 @@ export class SqliteStore implements Store {
   }
 
   async getOrCreateSecret(name: string, generate: () => string): Promise<string> {
-    return this.#guard(() => this.#secret(name, generate));
+    return this.#write(() => {
+      const existing = this.#sql.selectSecret.get(name);
+      if (existing !== undefined) return existing;
+      const secret = generate();
+      this.#sql.insertSecret.run(name, secret);
+      return secret;
+    });
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#guard(() => this.#db.close());
+    if (!this.#db.open) return;
+    this.#commit.flush();
+    this.#guard(() => {
+      const token = this.#serverToken;
+      if (token !== null) this.#sql.releaseServer.run(token);
+      this.#db.close();
+    });
+    this.#keys?.clear();
   }
 
-  #acceptNow(input: AcceptInput): AcceptOutcome {
+  /**
+   * SQL first, memory second, each memory change with its undo: a statement that throws leaves the
+   * index untouched, and a rolled-back savepoint or batch restores it (sqlite-group-commit.ts).
+   */
+  #acceptNow(input: AcceptInput, onRollback: OnRollback): AcceptOutcome {
     const { event, dedup, workflows } = input;
     if (dedup) {
+      const keys = this.#index();
+      const { scope, hash } = dedup;
       const now = Date.now();
-      const existing = this.#sql.selectKey.get(dedup.scope, dedup.hash);
-      if (existing && existing.expires_at > now) {
-        this.#sql.touchKey.run(now + dedup.ttlMs, dedup.scope, dedup.hash);
-        return { outcome: "duplicate", firstEventId: existing.first_event_id };
+      const expiresAt = now + dedup.ttlMs;
+      const existing = keys.get(scope, hash);
+      if (existing && existing.expiresAt > now) {
+        this.#sql.touchKey.run(expiresAt, existing.rowId);
+        keys.touch(scope, hash, expiresAt);
+        onRollback(() => keys.touch(scope, hash, existing.expiresAt));
+        return { outcome: "duplicate", firstEventId: existing.firstEventId };
       }
-      this.#sql.upsertKey.run(dedup.scope, dedup.hash, event.eventId, now + dedup.ttlMs);
+      if (existing) {
+        // Expired but not swept yet: the row is reused for the new first event.
+        this.#sql.reclaimKey.run(event.eventId, expiresAt, existing.rowId);
+        keys.set(scope, hash, { firstEventId: event.eventId, expiresAt, rowId: existing.rowId });
+        onRollback(() => keys.set(scope, hash, existing));
+      } else {
+        const rowId = Number(this.#sql.insertKey.run(scope, hash, event.eventId, expiresAt).lastInsertRowid);
+        keys.set(scope, hash, { firstEventId: event.eventId, expiresAt, rowId });
+        onRollback(() => keys.delete(scope, hash));
+      }
     }
     // An event is kept for its runs; one that starts none would never be read again.
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
@@ -201,8 +240,47 @@ export class SqliteStore implements Store {
     this.#sql.deleteOrphanEvents.run();
   }
 
+  /** The live keys, loaded on first use; expired rows left by a killed process are deleted then. */
+  #index(): DedupKeyIndex {
+    if (this.#keys) return this.#keys;
+    const keys = new DedupKeyIndex();
+    const now = Date.now();
+    this.#db
+      .transaction(() => {
+        this.#sql.deleteExpiredKeys.run(now);
+        for (const row of this.#sql.liveKeys.iterate(now)) {
+          keys.set(row.scope, row.hash, {
+            firstEventId: row.first_event_id,
+            expiresAt: row.expires_at,
+            rowId: row.id,
+          });
+        }
+      })
+      .immediate();
+    this.#keys = keys;
+    return keys;
+  }
+
+  /** Records this process as the file's server, unless another live one is. */
+  #claimServer(file: string): string {
+    const token = timeOrderedId();
+    this.#db
+      .transaction(() => {
+        const current = this.#sql.selectServer.get();
+        if (current && current.token !== token && isAlive(current.pid)) {
+          throw new InletError(
+            "store-in-use",
+            `The SQLite store ${file} is served by process ${current.pid}: one Inlet server per SQLite file (several instances share a Redis store)`,
+          );
+        }
+        this.#sql.claimServer.run(process.pid, token, new Date().toISOString());
+      })
+      .immediate();
+    return token;
+  }
+
   #insertRun(workflow: string, eventId: string): RunRef {
-    const runId = randomUUID();
+    const runId = timeOrderedId();
     this.#sql.insertRun.run(runId, workflow, eventId);
     return { runId, workflow, eventId };
   }
@@ -225,13 +303,35 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Disk full, busy, closed: the ingress answers 503 rather than guessing. Our own errors pass. */
+  /** A write joins this turn's group commit (sqlite-group-commit.ts); resolves once it is durable. */
+  #write<T>(work: (onRollback: OnRollback) => T): Promise<T> {
+    return this.#commit.run(work).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+  }
+
   #guard<T>(work: () => T): T {
     try {
       return work();
     } catch (error) {
-      if (error instanceof InletError) throw error;
-      throw new StoreUnavailableError(`SQLite store failed: ${errorMessage(error)}`, { cause: error });
+      throw unavailable(error);
     }
   }
+}
+
+/** A process that no longer exists left its server row behind (killed); one we may not signal is alive. */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Disk full, busy, closed: the ingress answers 503 rather than guessing. Our own errors pass. */
+function unavailable(error: unknown): unknown {
+  if (error instanceof InletError) return error;
+  return new StoreUnavailableError(`SQLite store failed: ${errorMessage(error)}`, { cause: error });
 }

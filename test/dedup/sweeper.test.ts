@@ -4,10 +4,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startSweeper, type Sweeper } from "../../src/dedup/sweeper.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
-import { makeEvent } from "../store/conformance.js";
+import { makeEvent, testHash } from "../store/conformance.js";
 
 const claim = (store: Store, hash: string, ttlMs: number) =>
-  store.accept({ event: makeEvent(), dedup: { scope: "shop-cart", hash, ttlMs }, workflows: [] });
+  store.accept({
+    event: makeEvent(),
+    dedup: { scope: "shop-cart", hash: testHash(hash), ttlMs },
+    workflows: [],
+  });
 
 describe("dedup sweeper", () => {
   const cleanup: (() => Promise<void> | void)[] = [];

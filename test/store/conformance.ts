@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IncomingEvent } from "../../src/ingest/event.js";
@@ -7,6 +7,11 @@ import type { NodeRecord, Sample, Store } from "../../src/store/store.js";
 
 /** Opens a fresh, empty store; every test gets its own and closes it. */
 export type OpenTestStore = (tuning?: StoreTuning) => Promise<Store>;
+
+/** A dedup hash as the ingress computes it (hex SHA-256), named by a readable label. */
+export function testHash(label: string): string {
+  return createHash("sha256").update(label).digest("hex");
+}
 
 export function makeEvent(overrides: Partial<IncomingEvent> = {}): IncomingEvent {
   return {
@@ -76,7 +81,7 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
         event: makeEvent(),
         dedup: dedup && {
           scope: dedup.scope ?? "shop-cart",
-          hash: dedup.hash ?? "h1",
+          hash: testHash(dedup.hash ?? "h1"),
           ttlMs: dedup.ttlMs ?? 60_000,
         },
         workflows,
@@ -110,7 +115,7 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
 
     it("keeps no event nobody will run, but still claims its dedup key", async () => {
       const event = makeEvent();
-      const dedup = { scope: "int", hash: randomUUID(), ttlMs: 60_000 };
+      const dedup = { scope: "int", hash: testHash(randomUUID()), ttlMs: 60_000 };
       expect(await store.accept({ event, dedup, workflows: [] })).toEqual({ outcome: "accepted", runs: [] });
       expect(await store.getEvent(event.eventId)).toBeUndefined();
       expect(await store.listUnfinishedRuns()).toEqual([]);
@@ -129,7 +134,7 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
 
     it("answers the same dedup key with a duplicate of the first event and records nothing", async () => {
       const event = makeEvent();
-      const dedup = { scope: "shop-cart", hash: "h1", ttlMs: 60_000 };
+      const dedup = { scope: "shop-cart", hash: testHash("h1"), ttlMs: 60_000 };
       const first = await store.accept({ event, dedup, workflows: ["wf"] });
       expect(first.outcome).toBe("accepted");
       const duplicateEvent = makeEvent();
@@ -278,7 +283,11 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
 
     it("creates a new queued run on a recorded event, and refuses an unknown event", async () => {
       const event = makeEvent();
-      await store.accept({ event, dedup: { scope: "s", hash: "h", ttlMs: 60_000 }, workflows: ["wf"] });
+      await store.accept({
+        event,
+        dedup: { scope: "s", hash: testHash("h"), ttlMs: 60_000 },
+        workflows: ["wf"],
+      });
       const retry = await store.createRun({ workflow: "wf", eventId: event.eventId });
       expect(retry).toMatchObject({ workflow: "wf", eventId: event.eventId });
       expect(await store.getRun(retry.runId)).toMatchObject({ status: "queued", eventId: event.eventId });

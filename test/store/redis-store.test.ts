@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../src/errors.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
-import { describeStoreConformance, makeEvent } from "./conformance.js";
+import { describeStoreConformance, makeEvent, testHash } from "./conformance.js";
 
 const REDIS_URL = process.env.REDIS_URL;
 const runPrefix = `inlet-test:${randomUUID()}:`;
@@ -85,7 +85,7 @@ describe.skipIf(!REDIS_URL)("redis store", () => {
     try {
       await store.accept({
         event: makeEvent(),
-        dedup: { scope: "s", hash: "h", ttlMs: 60_000 },
+        dedup: { scope: "s", hash: testHash("h"), ttlMs: 60_000 },
         workflows: ["wf"],
       });
       await store.addSample(

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
-import { describeStoreConformance, makeEvent } from "./conformance.js";
+import { describeStoreConformance, makeEvent, testHash } from "./conformance.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-"));
 let files = 0;
@@ -20,7 +20,7 @@ describe("sqlite store", () => {
     const url = `sqlite:${nextFile()}`;
     const first = await openStore(url, {});
     const event = makeEvent();
-    const dedup = { scope: "shop-cart", hash: "h1", ttlMs: 60_000 };
+    const dedup = { scope: "shop-cart", hash: testHash("h1"), ttlMs: 60_000 };
     const outcome = await first.accept({ event, dedup, workflows: ["wf"] });
     await first.close();
 

@@ -25,6 +25,8 @@ export const TOKEN_TTL_MS = HOUR_MS;
 export const TOKEN_TTL_MAX_MS = 24 * HOUR_MS;
 export const TOKEN_MAX_BYTES = 4096;
 export const JWT_ISSUER = "inlet";
+/** Verified tokens remembered per verifier (auth/token-cache.ts). */
+export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
 export const JWT_AUDIENCE = "inlet:incoming";
 export const JWT_SECRET_MIN_BYTES = 32;
 export const CLOCK_TOLERANCE_S = 30;
@@ -63,3 +65,14 @@ export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5;
 export const RUN_HISTORY_LIMIT = 10_000;
 export const RUNS_PAGE_DEFAULT = 50;
 export const RUNS_PAGE_MAX = 500;
+
+/** Queued runs an embedded-store process holds in memory; more wait in the store until these are done. */
+export const LOCAL_RUN_QUEUE_MAX = 10_000;
+/** Wait before reading queued runs back again after the store failed to answer. */
+export const LOCAL_RUN_REFILL_RETRY_MS = SECOND_MS;
+/** How often the run throttle (engine/run-throttle.ts) looks at event-loop utilization. */
+export const RUN_THROTTLE_INTERVAL_MS = 100;
+/** Utilization from which a loop also serving requests counts as saturated. */
+export const RUN_THROTTLE_BUSY_UTILIZATION = 0.9;
+/** Share of INLET_CONCURRENCY runs keep under load, so they always progress. */
+export const RUN_THROTTLE_FLOOR_SHARE = 0.1;

@@ -18,10 +18,11 @@ import { createHttpServer } from "./http/app.js";
 import { createSampleBuffer } from "./ingest/sample-buffer.js";
 import { createRateLimits } from "./http/rate-limit.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { createGotTransport } from "./nodes/http-transport.js";
+import { createHttpTransport } from "./nodes/http-transport.js";
 import { builtinRegistry, type NodeRegistry } from "./nodes/registry.js";
 import type { Settings } from "./settings.js";
 import { openStore } from "./store/open-store.js";
+import { IngressLoad } from "./engine/run-throttle.js";
 import type { Store } from "./store/store.js";
 
 /** Name under which a generated JWT signing secret is kept in the store. */
@@ -75,14 +76,16 @@ export async function startRuntime(options: {
     if (!built.ok) throw new ConfigError(built.diagnostics);
     const holder = new SnapshotHolder(built.snapshot);
     const metrics = createMetrics();
+    const ingressLoad = new IngressLoad();
     const runnerDeps = {
       store,
       holder,
-      http: createGotTransport({ denyPrivate: settings.outgoingDenyPrivate }),
+      http: createHttpTransport({ denyPrivate: settings.outgoingDenyPrivate }),
       env: templateEnv(env),
       logger,
       metrics,
       concurrency: settings.concurrency,
+      load: ingressLoad,
     };
     const redis = store.kind === "redis" ? sharedLimiterRedis(settings.storeUrl, logger) : undefined;
     const runner =
@@ -105,6 +108,7 @@ export async function startRuntime(options: {
       publicUrl: () => settings.publicUrl ?? `http://localhost:${port}`,
       isReady: () => ready,
       now: Date.now,
+      load: ingressLoad,
     });
     server.listen(settings.port);
     await once(server, "listening");

@@ -84,19 +84,23 @@ const VERIFY_OPTIONS: JWTVerifyOptions = Object.freeze({
 
 /**
  * Verifies a token issued by mintToken for `expectedSub`. Any failure is the same 401, so a
- * client learns nothing about which check failed.
+ * client learns nothing about which check failed. Resolves to the time (ms) from which the token
+ * would be refused: its expiry or its maximum age, whichever comes first, plus the clock tolerance.
  */
 export async function verifyApiKeyToken(
   token: string,
   options: { key: Uint8Array | webcrypto.CryptoKey; expectedSub: string; now?: Date },
-): Promise<void> {
+): Promise<number> {
   checkTokenSize(token);
   try {
-    await jwtVerify(token, options.key, {
+    const { payload } = await jwtVerify(token, options.key, {
       ...VERIFY_OPTIONS,
       subject: options.expectedSub,
       currentDate: options.now,
     });
+    // requiredClaims guarantees both.
+    const lastValidS = Math.min(payload.exp!, payload.iat! + TOKEN_TTL_MAX_MS / 1000);
+    return (lastValidS + CLOCK_TOLERANCE_S) * 1000;
   } catch (error) {
     throw invalidTokenError(error);
   }

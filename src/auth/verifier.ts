@@ -1,3 +1,4 @@
+import type { webcrypto } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AuthConfig } from "../config/documents.js";
 import { SIGNATURE_ALGORITHM, SIGNATURE_HEADER, SIGNATURE_PREFIX } from "../defaults.js";
@@ -5,6 +6,7 @@ import type { CompiledApiKey } from "./api-keys.js";
 import { createJwksVerifier } from "./jwks.js";
 import { bearerToken, importJwtKey, invalidTokenError, missingTokenError, verifyApiKeyToken } from "./jwt.js";
 import { compileSignatureCheck } from "./signature.js";
+import { VerifiedTokenCache } from "./token-cache.js";
 
 export interface VerifyRequest {
   readonly headers: IncomingHttpHeaders;
@@ -76,16 +78,25 @@ function compileJwksAuth(auth: {
   };
 }
 
-function compileApiKeyAuth(apiKeyId: string, deps: VerifierDeps): (request: VerifyRequest) => Promise<void> {
+function compileApiKeyAuth(
+  apiKeyId: string,
+  deps: VerifierDeps,
+): (request: VerifyRequest) => Promise<void> | void {
   const apiKey = deps.apiKeys.get(apiKeyId);
   // Imported once per snapshot: handing jose raw bytes would import the key on every request.
   const verifyKey = deps.jwtKey === null ? null : importJwtKey(deps.jwtKey);
   // Decided once per snapshot: a token of a key that cannot be used is refused without crypto.
   const usable = apiKey !== undefined && apiKey.enabled && apiKey.permissions.has(INCOMING_PERMISSION);
-  return async (request) => {
+  const verified = new VerifiedTokenCache();
+  const verify = async (token: string, key: Promise<webcrypto.CryptoKey>): Promise<void> => {
+    verified.add(token, await verifyApiKeyToken(token, { key: await key, expectedSub: apiKeyId }));
+  };
+  return (request) => {
     const token = bearerToken(request.headers.authorization);
     if (token === null) throw missingTokenError();
     if (!usable || verifyKey === null) throw invalidTokenError();
-    await verifyApiKeyToken(token, { key: await verifyKey, expectedSub: apiKeyId });
+    // A token seen before answers synchronously: no crypto, no promise.
+    if (verified.has(token, Date.now())) return undefined;
+    return verify(token, verifyKey);
   };
 }

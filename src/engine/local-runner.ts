@@ -1,16 +1,20 @@
 import type { Logger } from "pino";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
+import { LOCAL_RUN_QUEUE_MAX, LOCAL_RUN_REFILL_RETRY_MS } from "../defaults.js";
 import { errorMessage } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import type { HttpTransport } from "../nodes/node-type.js";
 import type { RunRef, Store } from "../store/store.js";
 import type { Runner } from "./dispatcher.js";
 import { executeStoredRun } from "./run-stored.js";
+import { createRunThrottle, type IngressLoad } from "./run-throttle.js";
 
 /**
  * Runs workflows in this process, for the embedded stores. Runs are already durable (written with
  * the event), so dispatching only queues them in memory; a killed process loses nothing because
- * `resumeUnfinished` finds them again at the next start.
+ * `resumeUnfinished` finds them again at the next start. The memory queue is bounded: past it,
+ * runs wait in the store and are read back, oldest first, once the queue has drained. How many
+ * run at once follows the run throttle, which gives way to the ingress under load.
  */
 export function createLocalRunner(deps: {
   store: Store;
@@ -20,16 +24,21 @@ export function createLocalRunner(deps: {
   logger: Logger;
   metrics: Metrics;
   concurrency: number;
+  load: IngressLoad;
 }): Runner {
   const queue: RunRef[] = [];
   // Queued or executing here: a run both dispatched and resumed at start must not run twice at once.
   const known = new Set<string>();
   const active = new Set<Promise<void>>();
   const abort = new AbortController();
+  const throttle = createRunThrottle({ concurrency: deps.concurrency, load: deps.load, onChange: pump });
   let stopping = false;
+  /** Runs were left in the store because the memory queue was full. */
+  let spilled = false;
+  let refilling: Promise<void> | null = null;
 
   function pump(): void {
-    while (!stopping && active.size < deps.concurrency && queue.length > 0) {
+    while (!stopping && active.size < throttle.limit && queue.length > 0) {
       const ref = queue.shift()!;
       const running: Promise<void> = executeStoredRun(ref, { ...deps, signal: abort.signal })
         .then(() => undefined)
@@ -47,11 +56,33 @@ export function createLocalRunner(deps: {
         });
       active.add(running);
     }
+    if (!stopping && spilled && queue.length === 0 && refilling === null) {
+      refilling = refill().finally(() => {
+        refilling = null;
+        pump();
+      });
+    }
+  }
+
+  async function refill(): Promise<void> {
+    spilled = false;
+    try {
+      // Executing runs are listed too (they are unfinished); `known` skips them.
+      enqueue(await deps.store.listUnfinishedRuns(LOCAL_RUN_QUEUE_MAX + active.size));
+    } catch (error) {
+      spilled = true;
+      deps.logger.warn({ err: error }, `queued runs could not be read back: ${errorMessage(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, LOCAL_RUN_REFILL_RETRY_MS).unref());
+    }
   }
 
   function enqueue(runs: readonly RunRef[]): void {
     for (const ref of runs) {
       if (known.has(ref.runId)) continue;
+      if (queue.length >= LOCAL_RUN_QUEUE_MAX) {
+        spilled = true;
+        continue;
+      }
       known.add(ref.runId);
       queue.push(ref);
     }
@@ -63,13 +94,16 @@ export function createLocalRunner(deps: {
       enqueue(runs);
     },
     async resumeUnfinished() {
-      const runs = await deps.store.listUnfinishedRuns();
+      const runs = await deps.store.listUnfinishedRuns(LOCAL_RUN_QUEUE_MAX);
+      // A full page means more may wait in the store: they are read back as the queue drains.
+      if (runs.length === LOCAL_RUN_QUEUE_MAX) spilled = true;
       enqueue(runs);
       return runs.length;
     },
     async stop(graceMs) {
       stopping = true;
-      const all = Promise.allSettled([...active]);
+      throttle.stop();
+      const all = Promise.allSettled([...active, ...(refilling ? [refilling] : [])]);
       const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([all, timer]);
       abort.abort();

@@ -8,6 +8,7 @@ import type { HttpTransport } from "../nodes/node-type.js";
 import type { RunRef, Store } from "../store/store.js";
 import type { Runner } from "./dispatcher.js";
 import { executeStoredRun } from "./run-stored.js";
+import { createRunThrottle, type IngressLoad } from "./run-throttle.js";
 
 /**
  * How long an active job's lock lives without renewal (renewed every half of it). A killed
@@ -49,6 +50,7 @@ export interface QueueRunnerDeps {
   readonly metrics: Metrics;
   /** Runs this instance executes at once (INLET_CONCURRENCY). */
   readonly concurrency: number;
+  readonly load: IngressLoad;
   readonly redisUrl: string;
   /** Our key prefix; BullMQ's keys live under `${prefix}bull:`. */
   readonly prefix: string;
@@ -103,6 +105,13 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
     runRetryDelay: WORKER_RETRY_DELAY_MS,
   });
 
+  const throttle = createRunThrottle({
+    concurrency: deps.concurrency,
+    load: deps.load,
+    onChange: (limit) => {
+      worker.concurrency = limit;
+    },
+  });
   const connections = [queueConnection, workerConnection];
   const connectionsDown = (): boolean => connections.some((connection) => connection.status !== "ready");
   const onReady = (): void => {
@@ -225,6 +234,7 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
     async stop(graceMs) {
       stopping = true;
       clearInterval(resumeTimer);
+      throttle.stop();
       const workerClosed = worker.close();
       if (!(await settlesWithin(workerClosed, graceMs))) {
         abort.abort();

@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
+import type { IngressLoad } from "../engine/run-throttle.js";
 import { httpError } from "../http-errors.js";
 import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly publicUrl: () => string;
   readonly isReady: () => boolean;
   readonly now: () => number;
+  /** Told of every incoming request, so runs give way to the ingress under load. */
+  readonly load: IngressLoad;
 }
 
 /** The express app for every route but the hot one: health, token exchange, admin. */

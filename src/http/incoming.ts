@@ -5,6 +5,7 @@ import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RuntimeIntegration } from "../config/snapshot.js";
 import { computeDedupHash } from "../dedup/hash.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
+import type { IngressLoad } from "../engine/run-throttle.js";
 import { httpError } from "../http-errors.js";
 import { timeOrderedId } from "../ids.js";
 import { redactHeaders, type IncomingEvent } from "../ingest/event.js";
@@ -29,6 +30,7 @@ export interface IncomingDeps {
   readonly now: () => number;
   readonly toHttpError: ErrorMapper;
   readonly isReady: () => boolean;
+  readonly load: IngressLoad;
 }
 
 /**
@@ -40,6 +42,7 @@ export function createIncomingHandler(
   deps: IncomingDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    deps.load.note();
     if (!deps.isReady()) {
       // Shutting down: refuse new events (finishWithError closes the connection).
       finishWithError(req, res, httpError("not-ready", { headers: { "Retry-After": "1" } }), "unknown");

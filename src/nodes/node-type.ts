@@ -17,7 +17,7 @@ export interface OutgoingResponse {
 }
 
 /**
- * Sends outgoing requests. The real one uses got; `inlet test` swaps in canned responses.
+ * Sends outgoing requests. The real one is node:http (http-transport.ts); `inlet test` swaps in canned responses.
  * Rejects with NodeRunError (retryable for network errors and timeouts).
  */
 export interface HttpTransport {

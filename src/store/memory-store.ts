@@ -117,9 +117,14 @@ export class MemoryStore implements Store {
     return this.#addRun(input.workflow, input.eventId);
   }
 
-  async listUnfinishedRuns(): Promise<RunRef[]> {
+  async listUnfinishedRuns(limit = Infinity): Promise<RunRef[]> {
     this.#assertOpen();
-    return [...this.#runs.values()].filter((run) => !isFinished(run.status)).map(toRunRef);
+    const runs: RunRef[] = [];
+    for (const run of this.#runs.values()) {
+      if (runs.length >= limit) break;
+      if (!isFinished(run.status)) runs.push(toRunRef(run));
+    }
+    return runs;
   }
 
   async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {

@@ -161,9 +161,10 @@ export class RedisStore implements Store {
     return run;
   }
 
-  async listUnfinishedRuns(): Promise<RunRef[]> {
+  async listUnfinishedRuns(limit = Infinity): Promise<RunRef[]> {
+    // Only a restart asks, for all of them (BullMQ holds the queue), so the limit is applied here.
     const reply = (await this.#script(LIST_UNFINISHED, [])) as [string, string, string][];
-    return reply.map(([runId, workflow, eventId]) => ({ runId, workflow, eventId }));
+    return reply.slice(0, limit).map(([runId, workflow, eventId]) => ({ runId, workflow, eventId }));
   }
 
   async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {

@@ -60,8 +60,8 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (run_id, node_id) DO UPDATE SET json = excluded.json`,
     ),
     // INDEXED BY: without statistics the planner sorts the whole status index; a partial index is in seq order.
-    listUnfinished: db.prepare<[], RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_unfinished WHERE status IN ('queued', 'running') ORDER BY seq`,
+    listUnfinished: db.prepare<[number], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_unfinished WHERE status IN ('queued', 'running') ORDER BY seq LIMIT ?`,
     ),
     listAll: db.prepare<[number], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY seq DESC LIMIT ?`),
     listByWorkflow: db.prepare<[string, number], RunRow>(

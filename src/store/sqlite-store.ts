@@ -126,8 +126,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  async listUnfinishedRuns(): Promise<RunRef[]> {
-    return this.#guard(() => this.#sql.listUnfinished.all()).map((row) => ({
+  async listUnfinishedRuns(limit?: number): Promise<RunRef[]> {
+    // SQLite reads a negative LIMIT as none.
+    return this.#guard(() => this.#sql.listUnfinished.all(limit ?? -1)).map((row) => ({
       runId: row.run_id,
       workflow: row.workflow,
       eventId: row.event_id,

@@ -92,8 +92,8 @@ export interface Store {
   getEvent(eventId: string): Promise<IncomingEvent | undefined>;
   /** A new queued run of `workflow` on an already recorded event (retry of a failed run). */
   createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef>;
-  /** Queued and running runs, oldest first: what a restart must resume. */
-  listUnfinishedRuns(): Promise<RunRef[]>;
+  /** Queued and running runs, oldest first (at most `limit`): what a restart must resume. */
+  listUnfinishedRuns(limit?: number): Promise<RunRef[]>;
   /** Marks a run running (if queued) and returns its record; undefined if it is unknown. */
   startRun(runId: string, nowIso: string): Promise<RunRecord | undefined>;
   /** Upserts one node's record within a run (by node id). */

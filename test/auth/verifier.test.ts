@@ -49,6 +49,21 @@ describe("compileVerifier", () => {
       expect(await outcome(verifier, await bearer("shop"))).toBe("ok");
     });
 
+    it("checks a token's signature once: later requests with it pass synchronously, a forged one still fails", async () => {
+      const fresh = compileVerifier({ type: "jwt", apiKey: "shop" }, deps);
+      const request = await bearer("shop");
+      expect(fresh.verify(request)).toBeInstanceOf(Promise);
+      expect(await outcome(fresh, request)).toBe("ok");
+      expect(fresh.verify(request)).toBeUndefined();
+      const token = request.headers.authorization.slice("Bearer ".length);
+      const forged = `${token.slice(0, -2)}${token.endsWith("AA") ? "BB" : "AA"}`;
+      expect(
+        await outcome(fresh, { headers: { authorization: `Bearer ${forged}` }, rawBody: EMPTY }),
+      ).toMatchObject({
+        status: 401,
+      });
+    });
+
     it("answers a request without a token with the bare Bearer challenge", async () => {
       const error = await outcome(verifier, { headers: {}, rawBody: EMPTY });
       expect(error).toMatchObject({

@@ -5,7 +5,7 @@ import { buildSnapshot } from "../../src/config/snapshot.js";
 import { createLocalRunner } from "../../src/engine/local-runner.js";
 import type { IncomingEvent } from "../../src/ingest/event.js";
 import { createMetrics } from "../../src/metrics.js";
-import { createGotTransport } from "../../src/nodes/http-transport.js";
+import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -14,6 +14,7 @@ import { startSink, type Sink } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
 import { ENDPOINT_A, type TempProject } from "../helpers/temp-project.js";
 import { API_TOKEN, forwardProject } from "./support.js";
+import { IngressLoad } from "../../src/engine/run-throttle.js";
 
 let sink: Sink | undefined;
 let project: TempProject | undefined;
@@ -47,8 +48,9 @@ describe("the in-process runner", () => {
     store = await openStore("memory:");
     const runner = createLocalRunner({
       store,
+      load: new IngressLoad(),
       holder: new SnapshotHolder(built.snapshot),
-      http: createGotTransport({ denyPrivate: false }),
+      http: createHttpTransport({ denyPrivate: false }),
       env,
       logger: memoryLogger().logger,
       metrics: createMetrics({ defaultMetrics: false }),

@@ -4,13 +4,13 @@ import type { WorkflowDoc } from "../../src/config/documents.js";
 import { compileWorkflow, type CompiledWorkflow } from "../../src/engine/compile-workflow.js";
 import { executeRun, type ExecuteRunOptions } from "../../src/engine/execute-run.js";
 import type { IncomingEvent } from "../../src/ingest/event.js";
-import { createGotTransport } from "../../src/nodes/http-transport.js";
+import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
 import type { NodeRecord } from "../../src/store/store.js";
 import { startSink, type Sink } from "../helpers/sink.js";
 
 let sink: Sink;
-const http = createGotTransport({ denyPrivate: false });
+const http = createHttpTransport({ denyPrivate: false });
 
 beforeAll(async () => {
   sink = await startSink();

@@ -4,7 +4,7 @@ import type { WorkflowDoc } from "../../src/config/documents.js";
 import { compileWorkflow } from "../../src/engine/compile-workflow.js";
 import { executeRun } from "../../src/engine/execute-run.js";
 import { redactHeaders, type IncomingEvent } from "../../src/ingest/event.js";
-import { createGotTransport } from "../../src/nodes/http-transport.js";
+import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import type { HttpTransport } from "../../src/nodes/node-type.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
 import type { NodeRecord } from "../../src/store/store.js";
@@ -13,7 +13,7 @@ import { startSink, type Sink } from "../helpers/sink.js";
 const INJECTION = '{{ range.constructor("return process")() }}';
 
 let sink: Sink;
-const transport = createGotTransport({ denyPrivate: false });
+const transport = createHttpTransport({ denyPrivate: false });
 
 beforeAll(async () => {
   sink = await startSink();
@@ -363,7 +363,7 @@ describe("statuses and limits", () => {
 });
 
 describe("denyPrivate", () => {
-  const denying = createGotTransport({ denyPrivate: true });
+  const denying = createHttpTransport({ denyPrivate: true });
 
   it("refuses loopback targets, by address and by name, without retrying", async () => {
     for (const url of [`${sink.url}/x`, `http://localhost:${new URL(sink.url).port}/x`]) {

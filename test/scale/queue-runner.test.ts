@@ -8,7 +8,7 @@ import type { Runner } from "../../src/engine/dispatcher.js";
 import { createQueueRunner } from "../../src/engine/queue-runner.js";
 import type { IncomingEvent } from "../../src/ingest/event.js";
 import { createMetrics } from "../../src/metrics.js";
-import { createGotTransport } from "../../src/nodes/http-transport.js";
+import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { RunRef, Store } from "../../src/store/store.js";
@@ -25,6 +25,7 @@ import {
 import { startSink, type Sink } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
 import { ENDPOINT_A, type TempProject } from "../helpers/temp-project.js";
+import { IngressLoad } from "../../src/engine/run-throttle.js";
 
 reportSkippedWithoutRedis("test/scale/queue-runner.test.ts");
 
@@ -51,8 +52,9 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
     store = await openStore(redisUrl, { redisPrefix: prefix });
     runner = createQueueRunner({
       store,
+      load: new IngressLoad(),
       holder: new SnapshotHolder(built.snapshot),
-      http: createGotTransport({ denyPrivate: false }),
+      http: createHttpTransport({ denyPrivate: false }),
       env: {},
       logger: memoryLogger().logger,
       metrics: createMetrics({ defaultMetrics: false }),

@@ -147,43 +147,52 @@ function exchange(
       agent: options.agent,
       signal: options.signal,
     });
-    const deadline = setTimeout(() => {
-      req.destroy(new DeadlineError(`no response within ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
-    const fail = (error: unknown): void => {
+    let settled = false;
+    const settle = (outcome: { error: unknown } | { response: OutgoingResponse }): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(deadline);
-      reject(error);
+      if ("error" in outcome) reject(outcome.error);
+      else resolve(outcome.response);
     };
-    req.on("error", fail);
+    // Settles first, then drops the connection: what Node emits while tearing down cannot override the cause.
+    const abandon = (error: unknown): void => {
+      settle({ error });
+      req.destroy();
+    };
+    const deadline = setTimeout(
+      () => abandon(new DeadlineError(`no response within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    req.on("error", (error) => settle({ error }));
     req.on("response", (response) => {
       const declared = Number(response.headers["content-length"] ?? 0);
       if (declared > OUTGOING_RESPONSE_MAX_BYTES) {
-        req.destroy(new TooLargeError());
+        abandon(new TooLargeError());
         return;
       }
       const decoder = decoderFor(response.headers["content-encoding"]);
       const source: Readable = decoder ? response.pipe(decoder) : response;
-      if (decoder) {
-        decoder.on("error", (error) => req.destroy(error));
-        response.on("error", (error) => decoder.destroy(error));
-      }
+      decoder?.on("error", abandon);
+      response.on("error", abandon);
+      response.on("aborted", () => abandon(new Error("the response ended before its body was complete")));
       const chunks: Buffer[] = [];
       let size = 0;
       source.on("data", (chunk: Buffer) => {
         size += chunk.length;
-        if (size > OUTGOING_RESPONSE_MAX_BYTES) req.destroy(new TooLargeError());
-        else chunks.push(chunk);
+        if (size > OUTGOING_RESPONSE_MAX_BYTES) abandon(new TooLargeError());
+        else if (!settled) chunks.push(chunk);
       });
       source.on("end", () => {
-        clearTimeout(deadline);
         const headers = flattenHeaders(response.headers);
-        resolve({
-          status: response.statusCode ?? 0,
-          headers,
-          body: decodeBody(Buffer.concat(chunks, size).toString("utf8"), headers["content-type"]),
+        settle({
+          response: {
+            status: response.statusCode ?? 0,
+            headers,
+            body: decodeBody(Buffer.concat(chunks, size).toString("utf8"), headers["content-type"]),
+          },
         });
       });
-      response.on("aborted", () => req.destroy(new Error("the response ended before its body was complete")));
     });
     req.end(options.body);
   });

@@ -10,41 +10,42 @@ export function endpointOf(i: number): string {
 }
 
 /**
- * A config folder with `count` integrations (no auth, dedup on 2 params) plus a JWT one, each
- * with one workflow sending the event to the sink; integration 0 is the one measured.
+ * A config folder with `count` integrations (no auth, dedup on 2 params) plus the same with JWT
+ * auth, each with one workflow sending the event to the sink; integration 0 is the one measured.
  */
 export function writeBenchConfig(dir: string, options: { count: number; withWorkflows: boolean }): void {
   mkdirSync(path.join(dir, "integrations"), { recursive: true });
   mkdirSync(path.join(dir, "workflows"), { recursive: true });
   const integrations: string[] = [
     `kind: ApiKey\nid: bench\nsecretHash: ${hashSecret(BENCH_API_SECRET)}\npermissions: [incoming]\n`,
-    `kind: Integration\nid: jwt\nendpoint: ${endpointOf(999_999)}\nauth: { type: jwt, apiKey: bench }\ndedup: { params: [body.order_number, body.customer_email] }\nsamples: 0\n`,
+    `kind: Integration\nid: jwt\nendpoint: ${endpointOf(999_999)}\nauth: { type: jwt, apiKey: bench }\ndedup: { params: [body.order_number, body.customer_email] }\n`,
   ];
-  const workflows: string[] = [];
+  const workflows: string[] = options.withWorkflows ? [forwardWorkflow("jwt")] : [];
   for (let i = 0; i < options.count; i += 1) {
     integrations.push(
       `kind: Integration\nid: shop-${i}\nendpoint: ${endpointOf(i)}\nauth: { type: none }\ndedup: { params: [body.order_number, body.customer_email] }\n`,
     );
-    if (options.withWorkflows) {
-      workflows.push(
-        [
-          "kind: Workflow",
-          `id: forward-${i}`,
-          `trigger: { type: business-event, integration: shop-${i} }`,
-          "nodes:",
-          "  - id: send",
-          "    type: outgoing-integration",
-          "    method: POST",
-          '    url: "{{ env.SINK_URL }}"',
-          "    body:",
-          '      eventId: "{{ request.eventId }}"',
-          '      time: "{{ request.time }}"',
-          '      email: "{{ request.body.customer_email }}"',
-          "",
-        ].join("\n"),
-      );
-    }
+    if (options.withWorkflows) workflows.push(forwardWorkflow(`shop-${i}`));
   }
   writeFileSync(path.join(dir, "integrations", "all.yaml"), integrations.join("---\n"));
   if (workflows.length > 0) writeFileSync(path.join(dir, "workflows", "all.yaml"), workflows.join("---\n"));
+}
+
+/** Sends each event of `integration` to the sink, with the accept time for the latency figure. */
+function forwardWorkflow(integration: string): string {
+  return [
+    "kind: Workflow",
+    `id: forward-${integration}`,
+    `trigger: { type: business-event, integration: ${integration} }`,
+    "nodes:",
+    "  - id: send",
+    "    type: outgoing-integration",
+    "    method: POST",
+    '    url: "{{ env.SINK_URL }}"',
+    "    body:",
+    '      eventId: "{{ request.eventId }}"',
+    '      time: "{{ request.time }}"',
+    '      email: "{{ request.body.customer_email }}"',
+    "",
+  ].join("\n");
 }

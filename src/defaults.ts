@@ -63,6 +63,8 @@ export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5;
 
 /** Runs kept in the history; older finished runs are pruned. */
 export const RUN_HISTORY_LIMIT = 10_000;
+/** Share of the history limit it may overshoot before a batch of the oldest runs is pruned. */
+export const RUN_PRUNE_SLACK_SHARE = 0.01;
 export const RUNS_PAGE_DEFAULT = 50;
 export const RUNS_PAGE_MAX = 500;
 

@@ -3,6 +3,7 @@ import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
+import { RUN_PRUNE_SLACK_SHARE } from "../defaults.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
 import type {
@@ -44,6 +45,8 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly #db: Database.Database;
   readonly #runHistoryLimit: number;
+  /** The history may exceed its limit by less than this (1 %) before the oldest runs are pruned. */
+  readonly #pruneBatch: number;
   readonly #sql: SqliteStatements;
   readonly #commit: SqliteGroupCommit;
   /** Set when this store serves (owns the keys); its server row is removed on close. */
@@ -57,6 +60,7 @@ export class SqliteStore implements Store {
   constructor(file: string, options: { tuning?: StoreTuning; serve?: boolean } = {}) {
     const { tuning, serve = false } = options;
     this.#runHistoryLimit = runHistoryLimit(tuning);
+    this.#pruneBatch = Math.max(1, Math.floor(this.#runHistoryLimit * RUN_PRUNE_SLACK_SHARE));
     const db = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     this.#db = db;
     try {
@@ -232,7 +236,8 @@ export class SqliteStore implements Store {
   #finishNow(runId: string, result: FinishResult): void {
     if (this.#sql.finishRun.run(result.status, result.finishedAt, result.error, runId).changes === 0) return;
     const excess = (this.#sql.finishedCount.get() ?? 0) - this.#runHistoryLimit;
-    if (excess <= 0) return;
+    // Pruned a batch at a time: neighbouring rows share pages, so a hundred deletes cost little more than one.
+    if (excess < this.#pruneBatch) return;
     for (const old of this.#sql.oldestFinished.all(excess)) {
       this.#sql.deleteNodes.run(old.run_id);
       this.#sql.deleteRun.run(old.run_id);

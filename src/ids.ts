@@ -6,8 +6,15 @@ import { randomUUID } from "node:crypto";
  * dirtying a random page per insert, and ids list in time order.
  */
 export function timeOrderedId(nowMs: number = Date.now()): string {
-  const random = randomUUID();
-  const time = nowMs.toString(16).padStart(12, "0");
-  // random is xxxxxxxx-xxxx-4xxx-yxxx-…: keep from the version nibble's successor on, set version 7.
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  if (nowMs !== prefixMs) {
+    const time = nowMs.toString(16).padStart(12, "0");
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    prefixMs = nowMs;
+  }
+  // randomUUID is xxxxxxxx-xxxx-4xxx-yxxx-…: keep what follows its version nibble.
+  return prefix + randomUUID().slice(15);
 }
+
+// Many ids are minted in the same millisecond: their time part is formatted once.
+let prefixMs = -1;
+let prefix = "";

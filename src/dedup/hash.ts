@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { DedupConfig } from "../config/documents.js";
 import { parseDurationMs } from "../config/units.js";
 import { DEDUP_TTL_MS } from "../defaults.js";
@@ -105,6 +105,7 @@ function canonicalJson(value: unknown): string {
   return `{${members.join(",")}}`;
 }
 
+/** One-shot: no Hash object per request. */
 function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return hash("sha256", text, "hex");
 }

@@ -25,7 +25,10 @@ export function createLocalRunner(deps: {
   metrics: Metrics;
   concurrency: number;
   load: IngressLoad;
+  /** Runs held in memory; tests lower it to see runs wait in the store. */
+  queueMax?: number;
 }): Runner {
+  const queueMax = deps.queueMax ?? LOCAL_RUN_QUEUE_MAX;
   const queue: RunRef[] = [];
   // Queued or executing here: a run both dispatched and resumed at start must not run twice at once.
   const known = new Set<string>();
@@ -68,7 +71,11 @@ export function createLocalRunner(deps: {
     spilled = false;
     try {
       // Executing runs are listed too (they are unfinished); `known` skips them.
-      enqueue(await deps.store.listUnfinishedRuns(LOCAL_RUN_QUEUE_MAX + active.size));
+      const page = queueMax + active.size;
+      const runs = await deps.store.listUnfinishedRuns(page);
+      // A full page means more may wait in the store, even if every run of it fit in the queue.
+      if (runs.length === page) spilled = true;
+      enqueue(runs);
     } catch (error) {
       spilled = true;
       deps.logger.warn({ err: error }, `queued runs could not be read back: ${errorMessage(error)}`);
@@ -79,7 +86,7 @@ export function createLocalRunner(deps: {
   function enqueue(runs: readonly RunRef[]): void {
     for (const ref of runs) {
       if (known.has(ref.runId)) continue;
-      if (queue.length >= LOCAL_RUN_QUEUE_MAX) {
+      if (queue.length >= queueMax) {
         spilled = true;
         continue;
       }
@@ -94,9 +101,9 @@ export function createLocalRunner(deps: {
       enqueue(runs);
     },
     async resumeUnfinished() {
-      const runs = await deps.store.listUnfinishedRuns(LOCAL_RUN_QUEUE_MAX);
+      const runs = await deps.store.listUnfinishedRuns(queueMax);
       // A full page means more may wait in the store: they are read back as the queue drains.
-      if (runs.length === LOCAL_RUN_QUEUE_MAX) spilled = true;
+      if (runs.length === queueMax) spilled = true;
       enqueue(runs);
       return runs.length;
     },

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createConfigLoader } from "../../src/config/load.js";
 import { SnapshotHolder } from "../../src/config/snapshot-holder.js";
@@ -78,5 +79,53 @@ describe("the in-process runner", () => {
     await eventually(async () => expect((await store?.getRun(runId))?.status).toBe("succeeded"));
     await runner.stop(1000);
     expect(sink.calls).toHaveLength(1);
+  });
+
+  // Past its memory queue the runner leaves runs in the store and reads them back page by page;
+  // a page that exactly fills the queue must still lead to the next one.
+  it("delivers every run of a backlog larger than its memory queue, each once", async () => {
+    sink = await startSink();
+    project = await forwardProject(sink, { attempts: 1, timeout: "5s" });
+    const env = { API_TOKEN };
+    const loaded = await createConfigLoader(builtinRegistry).load(project.dir);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+    const built = buildSnapshot(loaded.config, { env, jwtKey: null, requireSecrets: true });
+    if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
+    store = await openStore(`sqlite:${path.join(project.dir, "backlog.db")}`);
+    const runner = createLocalRunner({
+      store,
+      load: new IngressLoad(),
+      holder: new SnapshotHolder(built.snapshot),
+      http: createHttpTransport({ denyPrivate: false }),
+      env,
+      logger: memoryLogger().logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      concurrency: 2,
+      queueMax: 3,
+    });
+    const runIds: string[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      const event: IncomingEvent = {
+        eventId: `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`,
+        integration: "orders",
+        endpointId: ENDPOINT_A,
+        method: "POST",
+        time: Date.now(),
+        headers: {},
+        query: {},
+        body: { id: `o-${i}` },
+      };
+      const accepted = await store.accept({ event, dedup: null, workflows: ["forward"] });
+      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+      runIds.push(...accepted.runs.map((run) => run.runId));
+      await runner.dispatch(accepted.runs);
+    }
+    await eventually(async () => expect(await store?.listUnfinishedRuns()).toEqual([]), {
+      timeoutMs: 10_000,
+    });
+    await runner.stop(1000);
+    expect(sink.calls).toHaveLength(25);
+    const statuses = await Promise.all(runIds.map(async (runId) => (await store?.getRun(runId))?.status));
+    expect(statuses.every((status) => status === "succeeded")).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { BENCH_API_SECRET, endpointOf, writeBenchConfig } from "./fixtures.js";
 import { measureDedupMemory } from "./memory-keys.js";
+import { pacedLoad, type PacedResult } from "./paced.js";
 import { startChild, TASKSET, type Child } from "./processes.js";
 
 /**
@@ -43,6 +44,12 @@ const BODY = JSON.stringify({
 const DUPLICATE_BODY = BODY.replaceAll(ID_SLOT, "same");
 /** Numbers the unique bodies across every load of the run: a new load must not repeat an earlier one's. */
 let sequence = 0;
+const numbered = (body: string): string => body.replaceAll(ID_SLOT, `${process.pid}-${(sequence += 1)}`);
+
+function nonSuccess(result: PacedResult): number {
+  const ok = (result.statuses[200] ?? 0) + (result.statuses[204] ?? 0);
+  return Object.values(result.statuses).reduce((sum, count) => sum + count, 0) - ok + result.errors;
+}
 
 interface Row {
   name: string;
@@ -62,13 +69,12 @@ async function load(options: {
   body: string;
   headers?: Record<string, string>;
   duration: number;
-  rate?: number;
 }): Promise<autocannon.Result> {
   const unique = options.body.includes(ID_SLOT);
   return autocannon({
     url: options.url,
     method: "POST",
-    connections: options.rate ? 10 : CONNECTIONS,
+    connections: CONNECTIONS,
     duration: options.duration,
     headers: { "content-type": "application/json", ...options.headers },
     body: options.body,
@@ -79,13 +85,12 @@ async function load(options: {
             {
               setupRequest: (request: autocannon.Request) => ({
                 ...request,
-                body: options.body.replaceAll(ID_SLOT, `${process.pid}-${(sequence += 1)}`),
+                body: numbered(options.body),
               }),
             },
           ],
         }
       : {}),
-    ...(options.rate ? { overallRate: options.rate } : {}),
   });
 }
 
@@ -97,19 +102,24 @@ async function measure(
   const body = options.body ?? BODY;
   const warmup = await load({ url, body, headers: options.headers, duration: 1 });
   const saturated = await load({ url, body, headers: options.headers, duration: SATURATION_S });
-  const fixed = await load({ url, body, headers: options.headers, duration: FIXED_S, rate: FIXED_RATE });
+  const fixed = await pacedLoad({
+    url,
+    rate: FIXED_RATE,
+    durationS: FIXED_S,
+    headers: { "content-type": "application/json", ...options.headers },
+    body: () => numbered(body),
+  });
   const row: Row = {
     name,
     rps: saturated.requests.average,
     p50: saturated.latency.p50,
     p99: saturated.latency.p99,
-    fixedP50: fixed.latency.p50,
-    fixedP99: fixed.latency.p99,
-    non2xx: saturated.non2xx + saturated.errors + fixed.non2xx + fixed.errors,
-    accepted: [warmup, saturated, fixed].reduce(
-      (sum, run) => sum + (run.statusCodeStats?.["200"]?.count ?? 0),
-      0,
-    ),
+    fixedP50: fixed.p50,
+    fixedP99: fixed.p99,
+    non2xx: saturated.non2xx + saturated.errors + nonSuccess(fixed),
+    accepted:
+      [warmup, saturated].reduce((sum, run) => sum + (run.statusCodeStats?.["200"]?.count ?? 0), 0) +
+      (fixed.statuses[200] ?? 0),
     note: options.note,
   };
   process.stderr.write(`${name}: ${Math.round(row.rps)} req/s\n`);
@@ -178,8 +188,14 @@ async function deliveryLatency(
   sinkPort: number,
 ): Promise<{ p50: number; p99: number; sent: number }> {
   await sinkStats(sinkPort, true);
-  const fixed = await load({ url, body: BODY, duration: FIXED_S, rate: FIXED_RATE });
-  const sent = fixed.statusCodeStats?.["200"]?.count ?? 0;
+  const fixed = await pacedLoad({
+    url,
+    rate: FIXED_RATE,
+    durationS: FIXED_S,
+    headers: { "content-type": "application/json" },
+    body: () => numbered(BODY),
+  });
+  const sent = fixed.statuses[200] ?? 0;
   await drain(sinkPort, sent);
   const { p50, p99 } = await sinkStats(sinkPort, true);
   return { p50, p99, sent };
@@ -332,7 +348,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `${CONNECTIONS} connections, ${SATURATION_S} s at saturation; then ${FIXED_RATE} req/s for ${FIXED_S} s; ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
+      `${CONNECTIONS} connections, ${SATURATION_S} s at saturation (autocannon); then ${FIXED_RATE} req/s for ${FIXED_S} s, spread over millisecond ticks and timed per request (bench/paced.ts); ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
       "",
       table(rows, rawRow),
       "",

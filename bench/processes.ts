@@ -12,15 +12,16 @@ export interface Child {
 /** Starts `node <script> …args` (pinned to `core`) and resolves when it prints its port. */
 export function startChild(options: {
   script: string;
+  /** Node's own flags, before the script. */
+  nodeArgs?: readonly string[];
   args?: readonly string[];
   env?: Record<string, string>;
   core: number;
   timeoutMs?: number;
 }): Promise<Child> {
   const command = TASKSET ? "taskset" : process.execPath;
-  const args = TASKSET
-    ? ["-c", String(options.core), process.execPath, options.script, ...(options.args ?? [])]
-    : [options.script, ...(options.args ?? [])];
+  const nodeAndScript = [...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])];
+  const args = TASKSET ? ["-c", String(options.core), process.execPath, ...nodeAndScript] : nodeAndScript;
   const child = spawn(command, args, {
     env: { ...process.env, PORT: "0", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,9 +126,17 @@ async function measure(
   return row;
 }
 
+/** Node's flags from `npm start` (package.json), so the bench runs Inlet as users start it. */
+const START_NODE_FLAGS = (
+  JSON.parse(readFileSync(path.resolve(here, "../../package.json"), "utf8")) as { scripts: { start: string } }
+).scripts.start
+  .split(" ")
+  .filter((word) => word.startsWith("--"));
+
 async function startInlet(env: Record<string, string>): Promise<Child> {
   return startChild({
     script: CLI,
+    nodeArgs: START_NODE_FLAGS,
     args: ["serve"],
     core: 1,
     env: {

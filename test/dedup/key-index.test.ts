@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { DedupKeyIndex } from "../../src/dedup/key-index.js";
+import { testHash } from "../store/conformance.js";
+
+describe("DedupKeyIndex", () => {
+  it("gives back exactly what was recorded, per scope", () => {
+    const index = new DedupKeyIndex();
+    const firstEventId = randomUUID();
+    index.set("shop", testHash("a"), { firstEventId, expiresAt: 1_700_000_000_123, rowId: 42 });
+    expect(index.get("shop", testHash("a"))).toEqual({
+      firstEventId,
+      expiresAt: 1_700_000_000_123,
+      rowId: 42,
+    });
+    expect(index.get("other", testHash("a"))).toBeUndefined();
+    expect(index.get("shop", testHash("b"))).toBeUndefined();
+    expect(index.size).toBe(1);
+  });
+
+  it("moves only the expiry on touch, and knows which keys it has", () => {
+    const index = new DedupKeyIndex();
+    const firstEventId = randomUUID();
+    index.set("shop", testHash("a"), { firstEventId, expiresAt: 10, rowId: 1 });
+    expect(index.touch("shop", testHash("a"), 99)).toBe(true);
+    expect(index.touch("shop", testHash("missing"), 99)).toBe(false);
+    expect(index.get("shop", testHash("a"))).toEqual({ firstEventId, expiresAt: 99, rowId: 1 });
+  });
+
+  it("sweeps exactly the expired keys and reports their row ids", () => {
+    const index = new DedupKeyIndex();
+    index.set("shop", testHash("old"), { firstEventId: randomUUID(), expiresAt: 100, rowId: 7 });
+    index.set("shop", testHash("edge"), { firstEventId: randomUUID(), expiresAt: 200, rowId: 8 });
+    index.set("shop", testHash("new"), { firstEventId: randomUUID(), expiresAt: 201, rowId: 9 });
+    const removed: number[] = [];
+    expect(index.sweep(200, (rowId) => removed.push(rowId))).toBe(2);
+    expect(removed.sort()).toEqual([7, 8]);
+    expect(index.get("shop", testHash("new"))?.rowId).toBe(9);
+    expect(index.size).toBe(1);
+  });
+
+  it("keeps every value exact through growth, a sweep that compacts it, and reuse", () => {
+    const index = new DedupKeyIndex();
+    const ids = new Map<string, string>();
+    for (let i = 0; i < 20_000; i += 1) {
+      const id = randomUUID();
+      ids.set(testHash(`k${i}`), id);
+      // Every tenth key outlives the sweep.
+      index.set("shop", testHash(`k${i}`), {
+        firstEventId: id,
+        expiresAt: i % 10 === 0 ? 1_000 : 1,
+        rowId: i,
+      });
+    }
+    expect(index.sweep(500)).toBe(18_000);
+    for (let i = 0; i < 20_000; i += 10) {
+      expect(index.get("shop", testHash(`k${i}`))).toEqual({
+        firstEventId: ids.get(testHash(`k${i}`)),
+        expiresAt: 1_000,
+        rowId: i,
+      });
+    }
+    const later = randomUUID();
+    index.set("shop", testHash("later"), { firstEventId: later, expiresAt: 5, rowId: 1 });
+    expect(index.get("shop", testHash("later"))?.firstEventId).toBe(later);
+    expect(index.get("shop", testHash("k1"))).toBeUndefined();
+  });
+
+  it("forgets a deleted key and refuses a hash that is not hex SHA-256", () => {
+    const index = new DedupKeyIndex();
+    index.set("shop", testHash("a"), { firstEventId: randomUUID(), expiresAt: 1, rowId: 1 });
+    index.delete("shop", testHash("a"));
+    expect(index.get("shop", testHash("a"))).toBeUndefined();
+    expect(index.size).toBe(0);
+    expect(() => index.set("shop", "h1", { firstEventId: randomUUID(), expiresAt: 1, rowId: 1 })).toThrow(
+      TypeError,
+    );
+  });
+});

@@ -1,0 +1,114 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteGroupCommit } from "../../src/store/sqlite-group-commit.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-group-commit-"));
+let counter = 0;
+const open: Database.Database[] = [];
+
+function database(): Database.Database {
+  const db = new Database(path.join(dir, `g${(counter += 1)}.db`));
+  db.pragma("journal_mode = WAL");
+  db.exec("CREATE TABLE items (name TEXT PRIMARY KEY)");
+  open.push(db);
+  return db;
+}
+
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+});
+
+const names = (db: Database.Database): string[] =>
+  db.prepare<[], string>("SELECT name FROM items ORDER BY name").pluck().all();
+
+describe("SQLite group commit", () => {
+  it("commits the writes of one turn together and resolves each with its own result", async () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    const results = await Promise.all(
+      ["a", "b", "c"].map((name) => commit.run(() => Number(insert.run(name).lastInsertRowid))),
+    );
+    expect(results).toEqual([1, 2, 3]);
+    expect(names(db)).toEqual(["a", "b", "c"]);
+  });
+
+  it("rolls back only the write that throws, and runs only its undo", async () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    const undone: string[] = [];
+    const write = (name: string, fail: boolean) =>
+      commit.run((onRollback) => {
+        insert.run(name);
+        onRollback(() => undone.push(name));
+        if (fail) throw new Error(`refused ${name}`);
+        return name;
+      });
+    const outcomes = await Promise.allSettled([write("a", false), write("b", true), write("c", false)]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(names(db)).toEqual(["a", "c"]);
+    expect(undone).toEqual(["b"]);
+  });
+
+  it("rejects every write and runs every undo when the batch cannot commit", async () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    // Another connection holds the write lock past this one's busy timeout.
+    db.pragma("busy_timeout = 50");
+    const other = new Database(db.name);
+    open.push(other);
+    other.exec("BEGIN IMMEDIATE");
+    const undone: string[] = [];
+    const writes = ["a", "b"].map((name) =>
+      commit.run((onRollback) => {
+        insert.run(name);
+        onRollback(() => undone.push(name));
+      }),
+    );
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.every((outcome) => outcome.status === "rejected")).toBe(true);
+    other.exec("ROLLBACK");
+    expect(names(db)).toEqual([]);
+    expect(undone).toEqual([]);
+  });
+
+  it("undoes in reverse order when COMMIT itself fails after the writes ran", async () => {
+    const db = database();
+    db.exec(
+      "CREATE TABLE parents (id INTEGER PRIMARY KEY); CREATE TABLE children (parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)",
+    );
+    db.pragma("foreign_keys = ON");
+    const commit = new SqliteGroupCommit(db);
+    const undone: string[] = [];
+    const writes = [
+      commit.run((onRollback) => {
+        db.prepare("INSERT INTO items (name) VALUES ('kept?')").run();
+        onRollback(() => undone.push("first"));
+      }),
+      // A deferred foreign key fails only at COMMIT: the whole batch is rolled back.
+      commit.run((onRollback) => {
+        db.prepare("INSERT INTO children (parent) VALUES (42)").run();
+        onRollback(() => undone.push("second"));
+      }),
+    ];
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(names(db)).toEqual([]);
+    expect(undone).toEqual(["second", "first"]);
+  });
+
+  it("flush() commits what is queued at once", () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    void commit.run(() => insert.run("now"));
+    expect(names(db)).toEqual([]);
+    commit.flush();
+    expect(names(db)).toEqual(["now"]);
+  });
+});

@@ -1,0 +1,145 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { makeEvent, testHash } from "./conformance.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-serve-"));
+let counter = 0;
+const nextFile = (): string => path.join(dir, `s${(counter += 1)}.db`);
+const stores: SqliteStore[] = [];
+
+function open(file: string, serve: boolean): SqliteStore {
+  const store = new SqliteStore(file, { serve });
+  stores.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+const key = (label: string, ttlMs = 60_000) => ({ scope: "shop-cart", hash: testHash(label), ttlMs });
+
+describe("the SQLite store's server", () => {
+  it("refuses a second server on the same file, naming the file and the serving process", () => {
+    const file = nextFile();
+    open(file, true);
+    expect(() => new SqliteStore(file, { serve: true })).toThrow(
+      expect.objectContaining({ code: "store-in-use", message: expect.stringContaining(file) as unknown }),
+    );
+  });
+
+  it("lets a new server in once the first has closed", async () => {
+    const file = nextFile();
+    const first = open(file, true);
+    await first.close();
+    expect(() => open(file, true)).not.toThrow();
+  });
+
+  it("takes over the file from a server that was killed", async () => {
+    const file = nextFile();
+    await open(file, true).close();
+    const raw = new Database(file);
+    raw
+      .prepare(
+        "INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, 999999999, 'gone', 'x')",
+      )
+      .run();
+    raw.close();
+    expect(() => open(file, true)).not.toThrow();
+  });
+
+  it("lets a command read the file while a server holds it (inlet token)", async () => {
+    const file = nextFile();
+    const server = open(file, true);
+    const secret = await server.getOrCreateSecret("jwt-signing-secret", () => "s3cret");
+    const command = open(file, false);
+    expect(await command.getOrCreateSecret("jwt-signing-secret", () => "other")).toBe(secret);
+  });
+});
+
+describe("the SQLite store's dedup keys across restarts", () => {
+  it("answers a key claimed before a restart as a duplicate of the first event", async () => {
+    const file = nextFile();
+    const before = open(file, true);
+    const first = makeEvent();
+    await before.accept({ event: first, dedup: key("order-1"), workflows: [] });
+    await before.close();
+    const after = open(file, true);
+    expect(await after.accept({ event: makeEvent(), dedup: key("order-1"), workflows: [] })).toEqual({
+      outcome: "duplicate",
+      firstEventId: first.eventId,
+    });
+  });
+
+  it("forgets a key that expired while the process was down, and deletes its row", async () => {
+    const file = nextFile();
+    const before = open(file, true);
+    await before.accept({ event: makeEvent(), dedup: key("short", 20), workflows: [] });
+    await before.close();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const after = open(file, true);
+    const raw = new Database(file, { readonly: true });
+    const rows = raw.prepare("SELECT COUNT(*) FROM dedup_keys").pluck().get();
+    raw.close();
+    expect(rows).toBe(0);
+    expect((await after.accept({ event: makeEvent(), dedup: key("short"), workflows: [] })).outcome).toBe(
+      "accepted",
+    );
+  });
+
+  it("keeps the live keys of a version 1 database when it upgrades", async () => {
+    const file = nextFile();
+    const v1 = new Database(file);
+    v1.exec(`
+      CREATE TABLE dedup_keys (
+        scope TEXT NOT NULL, hash TEXT NOT NULL, first_event_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, hash)
+      ) WITHOUT ROWID;
+      CREATE INDEX dedup_keys_expires_at ON dedup_keys (expires_at);
+      CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+      CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE, workflow TEXT NOT NULL,
+        event_id TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT, finished_at TEXT, error TEXT
+      );
+      CREATE INDEX runs_event_id ON runs (event_id);
+      CREATE INDEX runs_workflow ON runs (workflow, seq);
+      CREATE INDEX runs_status ON runs (status, seq);
+      CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
+      CREATE INDEX runs_unfinished ON runs (seq) WHERE status IN ('queued', 'running');
+      CREATE TABLE run_nodes (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, node_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (run_id, node_id));
+      CREATE TABLE samples (seq INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, json TEXT NOT NULL);
+      CREATE INDEX samples_integration ON samples (integration, seq);
+      CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO counters (name, value) VALUES ('finished_runs', 0);
+    `);
+    const live = "0193a0b2-0000-7000-8000-000000000001";
+    v1.prepare("INSERT INTO dedup_keys VALUES (?, ?, ?, ?)").run(
+      "shop-cart",
+      testHash("live"),
+      live,
+      Date.now() + 60_000,
+    );
+    v1.prepare("INSERT INTO dedup_keys VALUES (?, ?, ?, ?)").run(
+      "shop-cart",
+      testHash("expired"),
+      "0193a0b2-0000-7000-8000-000000000002",
+      Date.now() - 1,
+    );
+    v1.pragma("user_version = 1");
+    v1.close();
+
+    const upgraded = open(file, true);
+    expect(await upgraded.accept({ event: makeEvent(), dedup: key("live"), workflows: [] })).toEqual({
+      outcome: "duplicate",
+      firstEventId: live,
+    });
+    expect(
+      (await upgraded.accept({ event: makeEvent(), dedup: key("expired"), workflows: [] })).outcome,
+    ).toBe("accepted");
+  });
+});

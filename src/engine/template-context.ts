@@ -46,7 +46,8 @@ export function buildScope(input: {
     }),
     vars: Object.freeze({ ...input.vars }),
     nodes: Object.freeze({ ...input.nodes }),
-    env: Object.freeze({ ...input.env }),
+    // The runtime's env is frozen once at start; copying it for every node was most of a run's garbage.
+    env: Object.isFrozen(input.env) ? input.env : Object.freeze({ ...input.env }),
     run: Object.freeze({ id: input.runId }),
     workflow: Object.freeze({ id: input.workflowId }),
   });

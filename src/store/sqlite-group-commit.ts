@@ -41,6 +41,9 @@ export class SqliteGroupCommit {
           return { ok: true, value };
         } catch (error) {
           undoAll(own);
+          // Some errors (disk full, I/O, OR ROLLBACK) end the whole transaction, not only the
+          // savepoint: the writes before are gone too, and the ones after must not run on their own.
+          if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
       }),

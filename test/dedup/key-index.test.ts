@@ -76,4 +76,37 @@ describe("DedupKeyIndex", () => {
       TypeError,
     );
   });
+
+  it("keeps the same hash apart in two scopes through set, delete and sweep", () => {
+    const index = new DedupKeyIndex();
+    const shop = { firstEventId: randomUUID(), expiresAt: 100, rowId: 1 };
+    const crm = { firstEventId: randomUUID(), expiresAt: 300, rowId: 2 };
+    index.set("shop", testHash("a"), shop);
+    index.set("crm", testHash("a"), crm);
+    expect(index.get("shop", testHash("a"))).toEqual(shop);
+    expect(index.get("crm", testHash("a"))).toEqual(crm);
+    expect(index.sweep(200)).toBe(1);
+    expect(index.get("shop", testHash("a"))).toBeUndefined();
+    expect(index.get("crm", testHash("a"))).toEqual(crm);
+    index.delete("shop", testHash("a"));
+    expect(index.get("crm", testHash("a"))).toEqual(crm);
+  });
+
+  it("round-trips keys inserted after every one of 20,000 keys was swept", () => {
+    const index = new DedupKeyIndex();
+    for (let i = 0; i < 20_000; i += 1) {
+      index.set(`s${i % 3}`, testHash(`old${i}`), { firstEventId: randomUUID(), expiresAt: 1, rowId: i });
+    }
+    expect(index.sweep(1)).toBe(20_000);
+    expect(index.size).toBe(0);
+    const fresh = Array.from({ length: 5_000 }, (_, i) => ({
+      scope: `s${i % 2}`,
+      hash: testHash(`new${i}`),
+      key: { firstEventId: randomUUID(), expiresAt: 10_000 + i, rowId: 2 ** 40 + i },
+    }));
+    for (const { scope, hash, key } of fresh) index.set(scope, hash, key);
+    for (const { scope, hash, key } of fresh) expect(index.get(scope, hash)).toEqual(key);
+    expect(index.get("s0", testHash("old0"))).toBeUndefined();
+    expect(index.size).toBe(5_000);
+  });
 });

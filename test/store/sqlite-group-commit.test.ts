@@ -102,6 +102,16 @@ describe("SQLite group commit", () => {
     expect(undone).toEqual(["second", "first"]);
   });
 
+  it("rejects every queued write when the connection closed before the flush", async () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const ran: string[] = [];
+    const writes = ["a", "b"].map((name) => commit.run(() => ran.push(name)));
+    db.close();
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(ran).toEqual([]);
+  });
   it("flush() commits what is queued at once", () => {
     const db = database();
     const commit = new SqliteGroupCommit(db);
@@ -110,5 +120,32 @@ describe("SQLite group commit", () => {
     expect(names(db)).toEqual([]);
     commit.flush();
     expect(names(db)).toEqual(["now"]);
+  });
+});
+
+describe("SQLite group commit when a write's error rolls back the whole transaction", () => {
+  // SQLITE_FULL (disk full) may roll back the transaction, not only the statement; a page limit makes one here.
+  it("rejects every write of the batch and stores none, instead of committing the later ones alone", async () => {
+    const db = new Database(path.join(dir, "full.db"));
+    db.pragma("journal_mode = WAL");
+    db.exec("CREATE TABLE items (name TEXT NOT NULL, payload BLOB NOT NULL)");
+    db.pragma("max_page_count = 20");
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string, Buffer]>("INSERT INTO items (name, payload) VALUES (?, ?)");
+    const undone: string[] = [];
+    const write = (name: string, bytes: number) =>
+      commit.run((onRollback) => {
+        insert.run(name, Buffer.alloc(bytes));
+        onRollback(() => undone.push(name));
+        return name;
+      });
+    const outcomes = await Promise.allSettled([write("a", 10), write("too-big", 1_000_000), write("c", 10)]);
+    const stored = db.prepare<[], string>("SELECT name FROM items ORDER BY name").pluck().all();
+    db.close();
+    // The whole transaction is gone: nothing of the batch is stored and every caller hears so.
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(stored).toEqual([]);
+    // "a" ran and is undone; "c" never ran on its own, so it has nothing to undo.
+    expect(undone).toEqual(["a"]);
   });
 });

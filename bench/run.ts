@@ -95,6 +95,22 @@ async function load(options: {
   });
 }
 
+/** FIXED_RATE requests per second of `body`, numbered so that each is new. */
+function atFixedRate(options: {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  durationS: number;
+}): Promise<PacedResult> {
+  return pacedLoad({
+    url: options.url,
+    rate: FIXED_RATE,
+    durationS: options.durationS,
+    headers: { "content-type": "application/json", ...options.headers },
+    body: () => numbered(options.body),
+  });
+}
+
 async function measure(
   name: string,
   url: string,
@@ -103,16 +119,8 @@ async function measure(
   const body = options.body ?? BODY;
   // The fixed rate first, after a warm-up at that rate: it is then measured with nothing queued,
   // where a saturation run before it would leave a backlog of runs catching up beside it.
-  const paced = (durationS: number) =>
-    pacedLoad({
-      url,
-      rate: FIXED_RATE,
-      durationS,
-      headers: { "content-type": "application/json", ...options.headers },
-      body: () => numbered(body),
-    });
-  const warmup = await paced(WARMUP_S);
-  const fixed = await paced(FIXED_S);
+  const warmup = await atFixedRate({ url, body, headers: options.headers, durationS: WARMUP_S });
+  const fixed = await atFixedRate({ url, body, headers: options.headers, durationS: FIXED_S });
   const saturated = await load({ url, body, headers: options.headers, duration: SATURATION_S });
   const row: Row = {
     name,
@@ -202,13 +210,7 @@ async function deliveryLatency(
   sinkPort: number,
 ): Promise<{ p50: number; p99: number; sent: number }> {
   await sinkStats(sinkPort, true);
-  const fixed = await pacedLoad({
-    url,
-    rate: FIXED_RATE,
-    durationS: FIXED_S,
-    headers: { "content-type": "application/json" },
-    body: () => numbered(BODY),
-  });
+  const fixed = await atFixedRate({ url, body: BODY, durationS: FIXED_S });
   const sent = fixed.statuses[200] ?? 0;
   await drain(sinkPort, sent);
   const { p50, p99 } = await sinkStats(sinkPort, true);

@@ -25,6 +25,9 @@ export class DedupKeyIndex {
   /** Slots below this were handed out at least once. */
   #used = 0;
   #live = 0;
+  // A claim looks a hash up and then touches or sets it: the second call reuses the conversion.
+  #lastHex = "";
+  #lastBinary = "";
 
   get size(): number {
     return this.#live;
@@ -32,7 +35,7 @@ export class DedupKeyIndex {
 
   /** The key if it is in the index, expired or not (the sweeper removes expired ones). */
   get(scope: string, hexHash: string): IndexedKey | undefined {
-    const slot = this.#scopes.get(scope)?.get(binaryKey(hexHash));
+    const slot = this.#scopes.get(scope)?.get(this.#binary(hexHash));
     if (slot === undefined) return undefined;
     return {
       firstEventId: this.#eventIdAt(slot),
@@ -48,7 +51,7 @@ export class DedupKeyIndex {
       keys = new Map();
       this.#scopes.set(scope, keys);
     }
-    const binary = binaryKey(hexHash);
+    const binary = this.#binary(hexHash);
     let slot = keys.get(binary);
     if (slot === undefined) {
       slot = this.#allocate();
@@ -60,7 +63,7 @@ export class DedupKeyIndex {
 
   /** Moves a live key's expiry (a duplicate renews it); false when the key is not indexed. */
   touch(scope: string, hexHash: string, expiresAt: number): boolean {
-    const slot = this.#scopes.get(scope)?.get(binaryKey(hexHash));
+    const slot = this.#scopes.get(scope)?.get(this.#binary(hexHash));
     if (slot === undefined) return false;
     this.#expiresAt[slot] = expiresAt;
     return true;
@@ -69,7 +72,7 @@ export class DedupKeyIndex {
   /** Forgets one key (undoing a claim that was not committed). */
   delete(scope: string, hexHash: string): void {
     const keys = this.#scopes.get(scope);
-    const binary = binaryKey(hexHash);
+    const binary = this.#binary(hexHash);
     const slot = keys?.get(binary);
     if (!keys || slot === undefined) return;
     keys.delete(binary);
@@ -100,6 +103,14 @@ export class DedupKeyIndex {
     this.#scopes.clear();
     this.#resize(DEDUP_INDEX_INITIAL_SLOTS, []);
     this.#live = 0;
+  }
+
+  #binary(hexHash: string): string {
+    if (hexHash !== this.#lastHex) {
+      this.#lastBinary = binaryKey(hexHash);
+      this.#lastHex = hexHash;
+    }
+    return this.#lastBinary;
   }
 
   #allocate(): number {

@@ -22,6 +22,7 @@ export interface ExecuteRunOptions {
   readonly event: IncomingEvent;
   readonly runId: string;
   readonly http: HttpTransport;
+  /** Frozen once by the caller: every node's template scope shares it. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborting stops new nodes and attempts; the run is then "interrupted" and stays unfinished. */
   readonly signal: AbortSignal;

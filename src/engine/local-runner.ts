@@ -67,15 +67,20 @@ export function createLocalRunner(deps: {
     }
   }
 
+  /** Queues the oldest unfinished runs, at most `page`; returns how many were listed. */
+  async function readBack(page: number): Promise<number> {
+    const runs = await deps.store.listUnfinishedRuns(page);
+    // A full page means more may wait in the store, even if every run of it fit in the queue.
+    if (runs.length === page) spilled = true;
+    enqueue(runs);
+    return runs.length;
+  }
+
   async function refill(): Promise<void> {
     spilled = false;
     try {
       // Executing runs are listed too (they are unfinished); `known` skips them.
-      const page = queueMax + active.size;
-      const runs = await deps.store.listUnfinishedRuns(page);
-      // A full page means more may wait in the store, even if every run of it fit in the queue.
-      if (runs.length === page) spilled = true;
-      enqueue(runs);
+      await readBack(queueMax + active.size);
     } catch (error) {
       spilled = true;
       deps.logger.warn({ err: error }, `queued runs could not be read back: ${errorMessage(error)}`);
@@ -101,11 +106,7 @@ export function createLocalRunner(deps: {
       enqueue(runs);
     },
     async resumeUnfinished() {
-      const runs = await deps.store.listUnfinishedRuns(queueMax);
-      // A full page means more may wait in the store: they are read back as the queue drains.
-      if (runs.length === queueMax) spilled = true;
-      enqueue(runs);
-      return runs.length;
+      return readBack(queueMax);
     },
     async stop(graceMs) {
       stopping = true;

@@ -41,8 +41,9 @@ export function createRunThrottle(options: {
   let lastRequests = load.requests;
 
   const timer = setInterval(() => {
-    const utilization = performance.eventLoopUtilization(lastUtilization).utilization;
-    lastUtilization = performance.eventLoopUtilization();
+    const current = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(current, lastUtilization);
+    lastUtilization = current;
     const requestsArrived = load.requests !== lastRequests;
     lastRequests = load.requests;
     const next =

@@ -30,6 +30,7 @@ export function buildScope(input: {
   workflowId: string;
   vars: Readonly<Record<string, unknown>>;
   nodes: Readonly<Record<string, unknown>>;
+  /** Frozen once by its owner (runtime, `inlet test`) and shared by every scope, never copied. */
   env: Readonly<Record<string, string | undefined>>;
 }): TemplateScope {
   const { event } = input;
@@ -46,8 +47,7 @@ export function buildScope(input: {
     }),
     vars: Object.freeze({ ...input.vars }),
     nodes: Object.freeze({ ...input.nodes }),
-    // The runtime's env is frozen once at start; copying it for every node was most of a run's garbage.
-    env: Object.isFrozen(input.env) ? input.env : Object.freeze({ ...input.env }),
+    env: input.env,
     run: Object.freeze({ id: input.runId }),
     workflow: Object.freeze({ id: input.workflowId }),
   });

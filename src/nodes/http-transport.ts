@@ -41,21 +41,26 @@ function isDeniedAddress(error: unknown): boolean {
   return false;
 }
 
-interface Agents {
-  readonly http: http.Agent;
-  readonly https: https.Agent;
+/** How to send to one URL scheme: its request function and its keep-alive agent. */
+interface Client {
+  readonly request: typeof http.request;
+  readonly agent: http.Agent;
 }
 
-function createAgents(options: { denyPrivate: boolean }): Agents {
+/** One client per scheme, by `URL.protocol`; any other scheme has none. */
+function createClients(options: { denyPrivate: boolean }): ReadonlyMap<string, Client> {
   // Loopback, private, link-local and metadata addresses are refused on the resolved address at
   // connect time, so DNS rebinding cannot slip past a check made on the host name.
-  if (options.denyPrivate) {
-    return {
-      http: new RequestFilteringHttpAgent({ keepAlive: true }),
-      https: new RequestFilteringHttpsAgent({ keepAlive: true }),
-    };
-  }
-  return { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const agents = options.denyPrivate
+    ? {
+        http: new RequestFilteringHttpAgent({ keepAlive: true }),
+        https: new RequestFilteringHttpsAgent({ keepAlive: true }),
+      }
+    : { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  return new Map<string, Client>([
+    ["http:", { request: http.request, agent: agents.http }],
+    ["https:", { request: https.request, agent: agents.https }],
+  ]);
 }
 
 /** Decoders for the encodings a receiver may answer with when the workflow asked for them. */
@@ -89,7 +94,7 @@ class DeadlineError extends Error {
  * cannot expand past it.
  */
 export function createHttpTransport(options: { denyPrivate: boolean }): HttpTransport {
-  const agents = createAgents(options);
+  const clients = createClients(options);
 
   return {
     async send(request, { nodeId, timeoutMs, signal }): Promise<OutgoingResponse> {
@@ -100,7 +105,7 @@ export function createHttpTransport(options: { denyPrivate: boolean }): HttpTran
       } catch (error) {
         throw classifyError(error, context);
       }
-      const client = url.protocol === "https:" ? https : url.protocol === "http:" ? http : null;
+      const client = clients.get(url.protocol);
       if (!client) {
         throw new NodeRunError("invalid-url", `${request.url} is not an http or https URL`, {
           retryable: false,
@@ -117,7 +122,6 @@ export function createHttpTransport(options: { denyPrivate: boolean }): HttpTran
           method: request.method,
           headers,
           body: request.body,
-          agent: url.protocol === "https:" ? agents.https : agents.http,
           timeoutMs,
           signal,
         });
@@ -129,13 +133,12 @@ export function createHttpTransport(options: { denyPrivate: boolean }): HttpTran
 }
 
 function exchange(
-  client: typeof http | typeof https,
+  client: Client,
   url: URL,
   options: {
     method: string;
     headers: Record<string, string>;
     body: string | undefined;
-    agent: http.Agent;
     timeoutMs: number;
     signal: AbortSignal;
   },
@@ -144,7 +147,7 @@ function exchange(
     const req = client.request(url, {
       method: options.method,
       headers: options.headers,
-      agent: options.agent,
+      agent: client.agent,
       signal: options.signal,
     });
     let settled = false;

@@ -273,7 +273,7 @@ export class SqliteStore implements Store {
     this.#db
       .transaction(() => {
         const current = this.#sql.selectServer.get();
-        if (current && current.token !== token && isAlive(current.pid)) {
+        if (current && isAlive(current.pid)) {
           throw new InletError(
             "store-in-use",
             `The SQLite store ${file} is served by process ${current.pid}: one Inlet server per SQLite file (several instances share a Redis store)`,

@@ -61,7 +61,7 @@ async function runCase(options: {
     event: eventFor(testCase, workflow, options.id),
     runId: options.id,
     http: transport,
-    env: testCase.env ?? {},
+    env: Object.freeze({ ...testCase.env }),
     signal: new AbortController().signal,
     onNode: async () => {},
     // Retries happen (and are counted as calls) without waiting for their backoff.

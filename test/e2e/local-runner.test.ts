@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createConfigLoader } from "../../src/config/load.js";
 import { SnapshotHolder } from "../../src/config/snapshot-holder.js";
 import { buildSnapshot } from "../../src/config/snapshot.js";
+import type { Runner } from "../../src/engine/dispatcher.js";
 import { createLocalRunner } from "../../src/engine/local-runner.js";
-import type { IncomingEvent } from "../../src/ingest/event.js";
 import { createMetrics } from "../../src/metrics.js";
 import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
@@ -13,7 +13,7 @@ import type { Store } from "../../src/store/store.js";
 import { eventually } from "../helpers/eventually.js";
 import { startSink, type Sink } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
-import { ENDPOINT_A, type TempProject } from "../helpers/temp-project.js";
+import { orderEvent, type TempProject } from "../helpers/temp-project.js";
 import { API_TOKEN, forwardProject } from "./support.js";
 import { IngressLoad } from "../../src/engine/run-throttle.js";
 
@@ -26,6 +26,35 @@ afterEach(async () => {
   await sink?.close();
   project?.cleanup();
 });
+
+/** A local runner on `forwardProject`'s snapshot; `store` is also kept for afterEach to close. */
+async function startRunner(
+  to: Sink,
+  kind: "memory" | "sqlite",
+  tuning: { concurrency: number; queueMax?: number },
+): Promise<{ runner: Runner; store: Store }> {
+  project = await forwardProject(to, { attempts: 1, timeout: "5s" });
+  const env = Object.freeze({ API_TOKEN });
+  const loaded = await createConfigLoader(builtinRegistry).load(project.dir);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  const built = buildSnapshot(loaded.config, { env, jwtKey: null, requireSecrets: true });
+  if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
+  const opened = await openStore(
+    kind === "memory" ? "memory:" : `sqlite:${path.join(project.dir, "runs.db")}`,
+  );
+  store = opened;
+  const runner = createLocalRunner({
+    store: opened,
+    load: new IngressLoad(),
+    holder: new SnapshotHolder(built.snapshot),
+    http: createHttpTransport({ denyPrivate: false }),
+    env,
+    logger: memoryLogger().logger,
+    metrics: createMetrics({ defaultMetrics: false }),
+    ...tuning,
+  });
+  return { runner, store: opened };
+}
 
 describe("the in-process runner", () => {
   // A request accepted between the server starting to listen and the resume at start is both
@@ -40,34 +69,12 @@ describe("the in-process runner", () => {
       await held;
       return { status: 200, body: { ok: true } };
     });
-    project = await forwardProject(sink, { attempts: 1, timeout: "5s" });
-    const env = { API_TOKEN };
-    const loaded = await createConfigLoader(builtinRegistry).load(project.dir);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-    const built = buildSnapshot(loaded.config, { env, jwtKey: null, requireSecrets: true });
-    if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
-    store = await openStore("memory:");
-    const runner = createLocalRunner({
-      store,
-      load: new IngressLoad(),
-      holder: new SnapshotHolder(built.snapshot),
-      http: createHttpTransport({ denyPrivate: false }),
-      env,
-      logger: memoryLogger().logger,
-      metrics: createMetrics({ defaultMetrics: false }),
-      concurrency: 10,
+    const { runner, store: opened } = await startRunner(sink, "memory", { concurrency: 10 });
+    const accepted = await opened.accept({
+      event: orderEvent("ev-race", "o-1"),
+      dedup: null,
+      workflows: ["forward"],
     });
-    const event: IncomingEvent = {
-      eventId: "ev-race",
-      integration: "orders",
-      endpointId: ENDPOINT_A,
-      method: "POST",
-      time: Date.now(),
-      headers: {},
-      query: {},
-      body: { id: "o-1" },
-    };
-    const accepted = await store.accept({ event, dedup: null, workflows: ["forward"] });
     if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
 
     await runner.dispatch(accepted.runs);
@@ -76,7 +83,7 @@ describe("the in-process runner", () => {
     release();
 
     const runId = accepted.runs[0]?.runId ?? "";
-    await eventually(async () => expect((await store?.getRun(runId))?.status).toBe("succeeded"));
+    await eventually(async () => expect((await opened.getRun(runId))?.status).toBe("succeeded"));
     await runner.stop(1000);
     expect(sink.calls).toHaveLength(1);
   });
@@ -85,47 +92,21 @@ describe("the in-process runner", () => {
   // a page that exactly fills the queue must still lead to the next one.
   it("delivers every run of a backlog larger than its memory queue, each once", async () => {
     sink = await startSink();
-    project = await forwardProject(sink, { attempts: 1, timeout: "5s" });
-    const env = { API_TOKEN };
-    const loaded = await createConfigLoader(builtinRegistry).load(project.dir);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-    const built = buildSnapshot(loaded.config, { env, jwtKey: null, requireSecrets: true });
-    if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
-    store = await openStore(`sqlite:${path.join(project.dir, "backlog.db")}`);
-    const runner = createLocalRunner({
-      store,
-      load: new IngressLoad(),
-      holder: new SnapshotHolder(built.snapshot),
-      http: createHttpTransport({ denyPrivate: false }),
-      env,
-      logger: memoryLogger().logger,
-      metrics: createMetrics({ defaultMetrics: false }),
-      concurrency: 2,
-      queueMax: 3,
-    });
+    const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 2, queueMax: 3 });
     const runIds: string[] = [];
     for (let i = 0; i < 25; i += 1) {
-      const event: IncomingEvent = {
-        eventId: `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`,
-        integration: "orders",
-        endpointId: ENDPOINT_A,
-        method: "POST",
-        time: Date.now(),
-        headers: {},
-        query: {},
-        body: { id: `o-${i}` },
-      };
-      const accepted = await store.accept({ event, dedup: null, workflows: ["forward"] });
+      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
+      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
       if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
       runIds.push(...accepted.runs.map((run) => run.runId));
       await runner.dispatch(accepted.runs);
     }
-    await eventually(async () => expect(await store?.listUnfinishedRuns()).toEqual([]), {
+    await eventually(async () => expect(await opened.listUnfinishedRuns()).toEqual([]), {
       timeoutMs: 10_000,
     });
     await runner.stop(1000);
     expect(sink.calls).toHaveLength(25);
-    const statuses = await Promise.all(runIds.map(async (runId) => (await store?.getRun(runId))?.status));
+    const statuses = await Promise.all(runIds.map(async (runId) => (await opened.getRun(runId))?.status));
     expect(statuses.every((status) => status === "succeeded")).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { IncomingEvent } from "../../src/ingest/event.js";
 
 export interface TempProject {
   readonly dir: string;
@@ -57,4 +58,18 @@ export function integrationYaml(options: {
     options.auth ?? "  type: none",
     options.extra ?? "",
   ].join("\n");
+}
+
+/** An event of integration `orders` at ENDPOINT_A, as the ingress records it, with body `{ id: orderId }`. */
+export function orderEvent(eventId: string, orderId: string): IncomingEvent {
+  return {
+    eventId,
+    integration: "orders",
+    endpointId: ENDPOINT_A,
+    method: "POST",
+    time: Date.now(),
+    headers: {},
+    query: {},
+    body: { id: orderId },
+  };
 }

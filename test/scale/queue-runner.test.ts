@@ -6,7 +6,6 @@ import { buildSnapshot } from "../../src/config/snapshot.js";
 import { SnapshotHolder } from "../../src/config/snapshot-holder.js";
 import type { Runner } from "../../src/engine/dispatcher.js";
 import { createQueueRunner } from "../../src/engine/queue-runner.js";
-import type { IncomingEvent } from "../../src/ingest/event.js";
 import { createMetrics } from "../../src/metrics.js";
 import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
@@ -24,7 +23,7 @@ import {
 } from "../helpers/scale.js";
 import { startSink, type Sink } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
-import { ENDPOINT_A, type TempProject } from "../helpers/temp-project.js";
+import { orderEvent, type TempProject } from "../helpers/temp-project.js";
 import { IngressLoad } from "../../src/engine/run-throttle.js";
 
 reportSkippedWithoutRedis("test/scale/queue-runner.test.ts");
@@ -74,16 +73,7 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
   });
 
   async function acceptEvent(): Promise<{ eventId: string; run: RunRef }> {
-    const event: IncomingEvent = {
-      eventId: randomUUID(),
-      integration: "orders",
-      endpointId: ENDPOINT_A,
-      method: "POST",
-      time: Date.now(),
-      headers: {},
-      query: {},
-      body: { id: "order-1" },
-    };
+    const event = orderEvent(randomUUID(), "order-1");
     const outcome = await store.accept({ event, dedup: null, workflows: ["forward"] });
     if (outcome.outcome !== "accepted" || !outcome.runs[0]) throw new Error("the event was not accepted");
     return { eventId: event.eventId, run: outcome.runs[0] };

@@ -1,7 +1,23 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 /** Pins to one core with taskset when it exists, so load generator and server do not share a core. */
 export const TASKSET = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times; null where there is no getconf. */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || null;
+
+/** CPU seconds (user + system) a process has used so far; null where /proc cannot tell. */
+export function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined || CLOCK_TICKS === null) return null;
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
 
 export interface Child {
   readonly process: ChildProcess;

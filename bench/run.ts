@@ -7,7 +7,7 @@ import autocannon from "autocannon";
 import { BENCH_API_SECRET, endpointOf, writeBenchConfig } from "./fixtures.js";
 import { measureDedupMemory } from "./memory-keys.js";
 import { pacedLoad, type PacedResult } from "./paced.js";
-import { startChild, TASKSET, type Child } from "./processes.js";
+import { cpuSeconds, startChild, TASKSET, type Child } from "./processes.js";
 
 /**
  * `npm run bench`: every row measured in one run, side by side with raw node:http, load
@@ -55,6 +55,8 @@ function nonSuccess(result: PacedResult): number {
 interface Row {
   name: string;
   rps: number;
+  /** Server CPU (user + system) per request at saturation: steadier than req/s on a shared host. */
+  cpuPerRequestUs: number | null;
   p50: number;
   p99: number;
   fixedP50: number;
@@ -113,6 +115,7 @@ function atFixedRate(options: {
 
 async function measure(
   name: string,
+  server: Child,
   url: string,
   options: { body?: string; headers?: Record<string, string>; note?: string } = {},
 ): Promise<Row> {
@@ -121,10 +124,16 @@ async function measure(
   // where a saturation run before it would leave a backlog of runs catching up beside it.
   const warmup = await atFixedRate({ url, body, headers: options.headers, durationS: WARMUP_S });
   const fixed = await atFixedRate({ url, body, headers: options.headers, durationS: FIXED_S });
+  const cpuBefore = cpuSeconds(server.process.pid);
   const saturated = await load({ url, body, headers: options.headers, duration: SATURATION_S });
+  const cpuAfter = cpuSeconds(server.process.pid);
   const row: Row = {
     name,
     rps: saturated.requests.average,
+    cpuPerRequestUs:
+      cpuBefore === null || cpuAfter === null || saturated.requests.total === 0
+        ? null
+        : ((cpuAfter - cpuBefore) * 1e6) / saturated.requests.total,
     p50: saturated.latency.p50,
     p99: saturated.latency.p99,
     fixedP50: fixed.p50,
@@ -251,11 +260,11 @@ function targets(list: readonly Target[]): string[] {
 function table(rows: readonly Row[], raw: Row): string {
   const fmt = (n: number): string => n.toFixed(n < 10 ? 2 : 0);
   const lines = [
-    "| scenario | req/s | × raw | p50 ms | p99 ms | p50 ms @1k/s | p99 ms @1k/s | non-2xx/errors |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | req/s | × raw | server CPU µs/req | p50 ms | p99 ms | p50 ms @1k/s | p99 ms @1k/s | non-2xx/errors |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (row) =>
-        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${row.non2xx} |`,
+        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${row.cpuPerRequestUs === null ? "n/a" : fmt(row.cpuPerRequestUs)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${row.non2xx} |`,
     ),
   ];
   return lines.join("\n");
@@ -271,6 +280,7 @@ async function main(): Promise<void> {
     const raw = await startChild({ script: path.join(here, "raw-server.js"), core: 1 });
     const rawRow = await measure(
       "raw node:http (read body, JSON.parse, 200)",
+      raw,
       `http://127.0.0.1:${raw.port}/`,
     );
     rows.push(rawRow);
@@ -288,6 +298,7 @@ async function main(): Promise<void> {
     await sinkStats(sink.port, true);
     const accepted = await measure(
       "inlet: no auth, dedup 2 params, sqlite, workflow → sink",
+      sqlite,
       url(sqlite.port),
     );
     rows.push(accepted);
@@ -299,19 +310,31 @@ async function main(): Promise<void> {
     );
     const token = await fetchToken(sqlite.port);
     await sinkStats(sink.port, true);
-    const jwt = await measure("inlet: JWT auth, dedup, sqlite, workflow → sink", url(sqlite.port, 999_999), {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const jwt = await measure(
+      "inlet: JWT auth, dedup, sqlite, workflow → sink",
+      sqlite,
+      url(sqlite.port, 999_999),
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
     rows.push(jwt);
     await drain(sink.port, jwt.accepted);
-    const duplicate = await measure("inlet: duplicate path (every request → 204), sqlite", url(sqlite.port), {
-      body: DUPLICATE_BODY,
-    });
+    const duplicate = await measure(
+      "inlet: duplicate path (every request → 204), sqlite",
+      sqlite,
+      url(sqlite.port),
+      {
+        body: DUPLICATE_BODY,
+      },
+    );
     rows.push(duplicate);
     await sqlite.stop();
 
     const memory = await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl });
-    rows.push(await measure("inlet: no auth, dedup, memory store, workflow → sink", url(memory.port)));
+    rows.push(
+      await measure("inlet: no auth, dedup, memory store, workflow → sink", memory, url(memory.port)),
+    );
     await memory.stop();
 
     if (redisAvailable()) {
@@ -323,7 +346,7 @@ async function main(): Promise<void> {
         SINK_URL: sinkUrl,
       });
       rows.push(
-        await measure("inlet: no auth, dedup, redis store + BullMQ, workflow → sink", url(redis.port)),
+        await measure("inlet: no auth, dedup, redis store + BullMQ, workflow → sink", redis, url(redis.port)),
       );
       await redis.stop();
       spawnSync("sh", [
@@ -341,7 +364,7 @@ async function main(): Promise<void> {
       INLET_STORE: `sqlite:${path.join(work, "many.db")}`,
       SINK_URL: sinkUrl,
     });
-    const manyRow = await measure("inlet: 10,000 integrations loaded, sqlite", url(big.port, 7_777));
+    const manyRow = await measure("inlet: 10,000 integrations loaded, sqlite", big, url(big.port, 7_777));
     rows.push(manyRow);
     await big.stop();
 

@@ -38,11 +38,15 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.get("/v1/admin/integrations/:id/samples", async (req, res) => {
     const id = String(req.params["id"]);
-    if (!deps.holder.current.integrations.has(id)) {
+    const integration = deps.holder.current.integrations.get(id);
+    if (!integration) {
       throw httpError("not-found", { message: `No integration with id "${id}"` });
     }
     await deps.samples.flush();
-    sendJson(res, 200, { samples: await deps.store.listSamples(id) });
+    // Newest first; the store trims only when it writes one, so a lowered `samples` (down to 0)
+    // takes effect here at once.
+    const samples = await deps.store.listSamples(id);
+    sendJson(res, 200, { samples: samples.slice(0, integration.samples) });
   });
 
   router.get("/v1/admin/runs", async (req, res) => {

@@ -113,4 +113,35 @@ describe("hot reload", () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
   });
+
+  it("serves no more samples than the reloaded config keeps, none at samples: 0", async () => {
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 3" }),
+    });
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN });
+    for (let i = 0; i < 3; i += 1) expect((await post(ENDPOINT_A, { order: i })).status).toBe(200);
+    const samples = async (): Promise<unknown[]> => {
+      const response = await fetch(`${server!.url}/v1/admin/integrations/a/samples`, {
+        headers: { Authorization: `Bearer ${ADMIN}` },
+      });
+      return ((await response.json()) as { samples: unknown[] }).samples;
+    };
+    expect(await samples()).toHaveLength(3);
+
+    await project.write(
+      "integrations/a.yaml",
+      integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 1" }),
+    );
+    expect(await server.reloader.reload("test")).toBe(true);
+    expect(await samples()).toEqual([
+      expect.objectContaining({ request: expect.objectContaining({ body: { order: 2 } }) }),
+    ]);
+
+    await project.write(
+      "integrations/a.yaml",
+      integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 0" }),
+    );
+    expect(await server.reloader.reload("test")).toBe(true);
+    expect(await samples()).toEqual([]);
+  });
 });

@@ -60,6 +60,11 @@ export const SHUTDOWN_GRACE_MS = 10 * SECOND_MS;
 export const WATCH_DEBOUNCE_MS = 250;
 /** Retry-After sent with 503 when the store cannot be reached. */
 export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5;
+/**
+ * Retry-After (seconds) when a JWKS key set cannot be fetched: each retry costs a fetch to a
+ * provider that was just down, and a provider outage rarely ends within seconds.
+ */
+export const IDP_UNAVAILABLE_RETRY_AFTER_S = 30;
 
 /** Runs kept in the history; older finished runs are pruned. */
 export const RUN_HISTORY_LIMIT = 10_000;

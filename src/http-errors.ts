@@ -26,6 +26,10 @@ export const HTTP_ERRORS = {
   "rate-limited": { status: 429, message: "Too many requests to this integration; retry later" },
   "too-many-failures": { status: 429, message: "Too many failed attempts from this client; retry later" },
   "store-unavailable": { status: 503, message: "The store cannot be reached; retry later" },
+  "identity-provider-unavailable": {
+    status: 503,
+    message: "The identity provider's key set cannot be fetched; retry later",
+  },
   "not-ready": { status: 503, message: "The runtime is not ready" },
   internal: { status: 500, message: "Internal error" },
 } as const satisfies Record<string, { status: number; message: string }>;

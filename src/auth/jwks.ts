@@ -1,5 +1,14 @@
-import { createRemoteJWKSet, jwtVerify, type JWSAlgorithm, type JWTVerifyOptions } from "jose";
-import { CLOCK_TOLERANCE_S } from "../defaults.js";
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type FetchImplementation,
+  type JWSAlgorithm,
+  type JWTVerifyOptions,
+} from "jose";
+import { CLOCK_TOLERANCE_S, IDP_UNAVAILABLE_RETRY_AFTER_S } from "../defaults.js";
+import { httpError } from "../http-errors.js";
 import { checkTokenSize, invalidTokenError } from "./jwt.js";
 
 /**
@@ -20,17 +29,43 @@ const ASYMMETRIC_ALGORITHMS: JWSAlgorithm[] = [
   "Ed25519",
 ];
 
+/** The key-set request got no answer at all (refused, reset, DNS): fetch's own rejection. */
+class KeySetUnreachableError extends Error {}
+
+// fetch rejects with a plain TypeError that jose passes on as is: wrapped, it cannot be mistaken
+// for any other error (a set member that fails to import). A timeout passes unchanged: jose turns
+// it into JWKSTimeout.
+const fetchKeySet: FetchImplementation = (url, init) =>
+  fetch(url, init).catch((error: unknown) => {
+    if (error instanceof Error && error.name === "TimeoutError") throw error;
+    throw new KeySetUnreachableError("the JWK set could not be fetched", { cause: error });
+  });
+
+/**
+ * The key set could not be had, whatever the token: no answer, a timeout, a non-200 answer or a
+ * body that is not JSON (the only bare JOSEErrors jose throws, jwks/remote.js), or a body that is
+ * not a JWK set. The sender should retry, not mint a new token.
+ */
+function isKeySetUnavailable(error: unknown): boolean {
+  return (
+    error instanceof KeySetUnreachableError ||
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    (error instanceof errors.JOSEError && error.code === errors.JOSEError.code)
+  );
+}
+
 /**
  * A verifier for tokens minted by the sender's own identity provider. Keys come only from `url`
  * (jose caches them and refetches on an unknown `kid`); header fields such as jku, x5u or jwk
- * are never used to find a key.
+ * are never used to find a key. A key set that cannot be fetched is a 503, not the sender's 401.
  */
 export function createJwksVerifier(options: {
   url: string;
   issuer: string;
   audience: string;
 }): (token: string) => Promise<void> {
-  const keySet = createRemoteJWKSet(new URL(options.url));
+  const keySet = createRemoteJWKSet(new URL(options.url), { [customFetch]: fetchKeySet });
   const verifyOptions: JWTVerifyOptions = Object.freeze({
     algorithms: ASYMMETRIC_ALGORITHMS,
     issuer: options.issuer,
@@ -43,6 +78,12 @@ export function createJwksVerifier(options: {
     try {
       await jwtVerify(token, keySet, verifyOptions);
     } catch (error) {
+      if (isKeySetUnavailable(error)) {
+        throw httpError("identity-provider-unavailable", {
+          headers: { "Retry-After": String(IDP_UNAVAILABLE_RETRY_AFTER_S) },
+          cause: error,
+        });
+      }
       throw invalidTokenError(error);
     }
   };

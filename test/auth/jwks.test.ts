@@ -35,6 +35,31 @@ async function startJwksServer(
   };
 }
 
+/** A loopback server answering every request with `status` and `body`. */
+async function startAnsweringServer(
+  status: number,
+  body: string,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(status, { "Content-Type": "application/json" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A loopback port nothing listens on any more, so a connection to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<HttpError | "ok"> {
   try {
     await promise;
@@ -142,12 +167,45 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
     expect(none).toMatchObject({ status: 401, headers: { "WWW-Authenticate": "Bearer" } });
   });
 
-  it("answers 401 when the key set cannot be fetched", async () => {
-    const unreachable = createJwksVerifier({
-      url: "http://127.0.0.1:1/jwks.json",
-      issuer: ISSUER,
-      audience: AUDIENCE,
+  describe("when the key set cannot be fetched, answers 503 so the sender retries", () => {
+    function unavailable(url: string): (token: string) => Promise<void> {
+      return createJwksVerifier({ url, issuer: ISSUER, audience: AUDIENCE });
+    }
+    const expected = {
+      status: 503,
+      code: "identity-provider-unavailable",
+      headers: { "Retry-After": expect.stringMatching(/^[1-9]\d*$/) },
+    };
+
+    it("refused connections", async () => {
+      const verifyToken = unavailable(`http://127.0.0.1:${await closedPort()}/jwks.json`);
+      expect(await rejection(verifyToken(await token()))).toMatchObject(expected);
     });
-    expect(await rejection(unreachable(await token()))).toMatchObject({ status: 401 });
+
+    it.each([
+      ["a 500", 500, "internal error"],
+      ["a 404", 404, "{}"],
+      ["a body that is not JSON", 200, "<html>"],
+      ["a JSON body that is not a JWK set", 200, '{"keys": "none"}'],
+    ])("%s", async (_name, status, body) => {
+      const server = await startAnsweringServer(status, body);
+      try {
+        expect(await rejection(unavailable(server.url)(await token()))).toMatchObject(expected);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  it("still answers 401 for a token signed by a key not in a reachable set", async () => {
+    // A fresh verifier, so the unknown kid is looked up in a set fetched for this very token.
+    const fresh = createJwksVerifier({ url: idp.url, issuer: ISSUER, audience: AUDIENCE });
+    const before = idp.requests();
+    const unknownKid = await token({ key: attackerKey, header: { kid: "k2" } });
+    expect(await rejection(fresh(unknownKid))).toMatchObject({ status: 401, code: "unauthorized" });
+    expect(idp.requests()).toBeGreaterThan(before);
+    const wrongKey = await token({ key: attackerKey });
+    expect(await rejection(fresh(wrongKey))).toMatchObject({ status: 401, code: "unauthorized" });
+    expect(await rejection(fresh("not.a.token"))).toMatchObject({ status: 401, code: "unauthorized" });
   });
 });

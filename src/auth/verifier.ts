@@ -16,7 +16,8 @@ export interface VerifyRequest {
 
 /**
  * An integration's auth, compiled once per snapshot. `verify` resolves (or returns) when the
- * request may proceed and throws/rejects with a 401 HttpError otherwise (503 when a JWKS key set cannot be fetched).
+ * request may proceed and throws/rejects with a 401 HttpError otherwise (a 503 when a JWKS key
+ * set cannot be fetched).
  */
 export interface Verifier {
   readonly type: AuthConfig["type"];

@@ -13,7 +13,8 @@ import { resolveJwtKey } from "./auth/jwt.js";
 import { startSweeper } from "./dedup/sweeper.js";
 import { createLocalRunner } from "./engine/local-runner.js";
 import { createQueueRunner } from "./engine/queue-runner.js";
-import { ConfigError, StoreUnavailableError } from "./errors.js";
+import type { RunDispatcher } from "./engine/dispatcher.js";
+import { ConfigError, errorMessage, StoreUnavailableError } from "./errors.js";
 import { createHttpServer } from "./http/app.js";
 import { createSampleBuffer } from "./ingest/sample-buffer.js";
 import { createRateLimits } from "./http/rate-limit.js";
@@ -64,11 +65,16 @@ export async function startRuntime(options: {
   const loaded = await loader.load(settings.dir);
   if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
 
+  const graceMs = options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS;
   const store = await openStore(settings.storeUrl, {
     serve: true,
     redisPrefix: settings.redisPrefix,
     onError: (error) => logger.warn({ err: error }, "store connection problem"),
   });
+  // Everything acquired from here on is pushed as it is acquired: a step that fails (the port is
+  // taken, say) releases what came before it, last first, so a failed start leaves nothing open.
+  const acquired = releaseStack(logger);
+  acquired.push("the store", () => store.close());
   try {
     const jwtKey = resolveJwtKey(settings.jwtSecret ?? (await storedJwtSecret(store, logger)));
     const snapshotDeps = (): SnapshotDeps => ({ env, jwtKey, requireSecrets: true });
@@ -88,17 +94,25 @@ export async function startRuntime(options: {
       load: ingressLoad,
     };
     const redis = store.kind === "redis" ? sharedLimiterRedis(settings.storeUrl, logger) : undefined;
-    const runner =
-      store.kind === "redis"
-        ? createQueueRunner({ ...runnerDeps, redisUrl: settings.storeUrl, prefix: settings.redisPrefix })
-        : createLocalRunner(runnerDeps);
+    if (redis) acquired.push("the rate limiter's Redis connection", () => redis.disconnect());
     const samples = createSampleBuffer({ store, intervalMs: defaults.SAMPLE_FLUSH_MS, logger });
+    acquired.push("the sample buffer", () => samples.stop());
+    // The runner starts once the port is ours, so a start that cannot listen has neither connected
+    // a run queue nor let its worker take jobs. It is created in the turn the server starts
+    // listening, before any request is read: the rejection below is not expected to be reached.
+    const started: { runner?: RunDispatcher } = {};
+    const dispatcher: RunDispatcher = {
+      dispatch: (runs) =>
+        started.runner
+          ? started.runner.dispatch(runs)
+          : Promise.reject(new StoreUnavailableError("the runner is not started yet")),
+    };
     let ready = true;
     let port = settings.port;
     const server = createHttpServer({
       holder,
       store,
-      dispatcher: runner,
+      dispatcher,
       rateLimits: createRateLimits({ redis, prefix: settings.redisPrefix }),
       samples,
       metrics,
@@ -112,7 +126,14 @@ export async function startRuntime(options: {
     });
     server.listen(settings.port);
     await once(server, "listening");
+    acquired.push("the HTTP server", () => closeServerNow(server));
     port = (server.address() as AddressInfo).port;
+    const runner =
+      store.kind === "redis"
+        ? createQueueRunner({ ...runnerDeps, redisUrl: settings.storeUrl, prefix: settings.redisPrefix })
+        : createLocalRunner(runnerDeps);
+    acquired.push("the runner", () => runner.stop(graceMs));
+    started.runner = runner;
     const reloader = createReloader({
       holder,
       loader,
@@ -122,10 +143,12 @@ export async function startRuntime(options: {
       watch: settings.watch,
       debounceMs: defaults.WATCH_DEBOUNCE_MS,
     });
+    acquired.push("the config watcher", () => reloader.close());
     const sweeper = startSweeper({
       store,
       onError: (error) => logger.warn({ err: error }, "dedup key sweep failed"),
     });
+    acquired.push("the dedup sweeper", () => sweeper.stop());
     const resumed = await runner.resumeUnfinished();
     logger.info(
       { port, store: store.kind, integrations: holder.current.integrations.size, resumedRuns: resumed },
@@ -145,7 +168,6 @@ export async function startRuntime(options: {
         sweeper.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const graceMs = options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS;
         const runnerStopped = runner.stop(graceMs);
         // Requests in flight are answered (with Connection: close) within the grace period; after
         // it, a client holding a socket open must not keep the process up.
@@ -159,9 +181,47 @@ export async function startRuntime(options: {
       },
     };
   } catch (error) {
-    await store.close();
+    await acquired.unwind();
     throw error;
   }
+}
+
+/**
+ * Releases of what a start has acquired, in the order acquired. `unwind` runs them last first and
+ * never rejects: a release that fails is logged and the rest still run, so the error that made the
+ * start fail is the one its caller sees.
+ */
+function releaseStack(logger: Logger): {
+  push(what: string, release: () => unknown): void;
+  unwind(): Promise<void>;
+} {
+  const releases: { what: string; release: () => unknown }[] = [];
+  return {
+    push(what, release) {
+      releases.push({ what, release });
+    },
+    async unwind() {
+      for (let next = releases.pop(); next; next = releases.pop()) {
+        try {
+          await next.release();
+        } catch (error) {
+          logger.error(
+            { err: error },
+            `start failed; ${next.what} could not be released: ${errorMessage(error)}`,
+          );
+        }
+      }
+    },
+  };
+}
+
+/** A start that fails after listening has no requests worth waiting for. */
+async function closeServerNow(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+  server.closeAllConnections();
+  await closed;
 }
 
 /**

@@ -36,22 +36,47 @@ describe("SQLite group commit", () => {
     expect(names(db)).toEqual(["a", "b", "c"]);
   });
 
-  it("rolls back only the write that throws, and runs only its undo", async () => {
+  it("rolls back only the write that throws, and keeps the memory changes of the others", async () => {
     const db = database();
     const commit = new SqliteGroupCommit(db);
     const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
-    const undone: string[] = [];
+    // The batch runs once without savepoints, then again write by write: memory must end as if each ran once.
+    const held = new Map<string, number>();
     const write = (name: string, fail: boolean) =>
       commit.run((onRollback) => {
         insert.run(name);
-        onRollback(() => undone.push(name));
+        held.set(name, (held.get(name) ?? 0) + 1);
+        onRollback(() => {
+          const count = held.get(name)! - 1;
+          if (count === 0) held.delete(name);
+          else held.set(name, count);
+        });
         if (fail) throw new Error(`refused ${name}`);
         return name;
       });
     const outcomes = await Promise.allSettled([write("a", false), write("b", true), write("c", false)]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(new Error("refused b"));
     expect(names(db)).toEqual(["a", "c"]);
-    expect(undone).toEqual(["b"]);
+    expect([...held]).toEqual([
+      ["a", 1],
+      ["c", 1],
+    ]);
+  });
+
+  it("rejects a lone write that throws with its own error and stores nothing of it", async () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    const undone: string[] = [];
+    const outcome = commit.run((onRollback) => {
+      insert.run("half");
+      onRollback(() => undone.push("half"));
+      throw new Error("refused half");
+    });
+    await expect(outcome).rejects.toThrow("refused half");
+    expect(names(db)).toEqual([]);
+    expect(undone).toEqual(["half"]);
   });
 
   it("rejects every write and runs every undo when the batch cannot commit", async () => {
@@ -112,6 +137,7 @@ describe("SQLite group commit", () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
     expect(ran).toEqual([]);
   });
+
   it("flush() commits what is queued at once", () => {
     const db = database();
     const commit = new SqliteGroupCommit(db);

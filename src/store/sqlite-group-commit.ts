@@ -69,10 +69,7 @@ export class SqliteGroupCommit {
         }
       }),
     );
-    const attempt = (
-      transaction: typeof together,
-      writes: readonly PendingWrite[],
-    ): Outcome[] => {
+    const attempt = (transaction: typeof together, writes: readonly PendingWrite[]): Outcome[] => {
       const undos: Array<() => void> = [];
       try {
         return transaction.immediate(writes, undos);

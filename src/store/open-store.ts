@@ -13,7 +13,7 @@ const ACCEPTED_FORMS = "memory:, sqlite:<path> or redis://… / rediss://…";
 export interface OpenStoreOptions extends StoreTuning {
   /** Every Redis key starts with it; default `inlet:`. */
   readonly redisPrefix?: string;
-  /** Store trouble noticed outside a call (a Redis disconnect), reported once per outage. */
+  /** Store trouble noticed outside a call (a Redis disconnect, a lost SQLite checkpoint thread). */
   readonly onError?: (error: Error) => void;
   /** This process serves the store: an embedded one is claimed for it (see SqliteStore). */
   readonly serve?: boolean;
@@ -44,7 +44,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case "memory":
       return new MemoryStore(tuning);
     case "sqlite":
-      return openSqlite(location.file, tuning, options.serve ?? false);
+      return openSqlite(location.file, tuning, options);
     case "redis":
       return openRedisStore(location.url, {
         ...tuning,
@@ -58,10 +58,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   }
 }
 
-function openSqlite(file: string, tuning: StoreTuning, serve: boolean): Store {
+function openSqlite(file: string, tuning: StoreTuning, options: OpenStoreOptions): Store {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    return new SqliteStore(file, { tuning, serve });
+    return new SqliteStore(file, { tuning, serve: options.serve ?? false, onError: options.onError });
   } catch (error) {
     if (error instanceof InletError) throw error;
     throw new StoreUnavailableError(`Cannot open the SQLite store ${file}: ${errorMessage(error)}`, {

@@ -4,6 +4,7 @@ import type { IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
 import { RUN_PRUNE_SLACK_SHARE } from "../defaults.js";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
 import type {
@@ -51,13 +52,18 @@ export class SqliteStore implements Store {
   readonly #commit: SqliteGroupCommit;
   /** Set when this store serves (owns the keys); its server row is removed on close. */
   readonly #serverToken: string | null;
+  readonly #checkpointer: SqliteCheckpointer | null;
   #keys: DedupKeyIndex | null = null;
 
   /**
    * `serve` claims the file for this process (a second server on it is refused: the dedup keys
-   * are looked up in this process's memory) and loads the keys now rather than at the first request.
+   * are looked up in this process's memory), loads the keys now rather than at the first request,
+   * and moves checkpoints to their own thread (sqlite-checkpointer.ts); `onError` hears if it fails.
    */
-  constructor(file: string, options: { tuning?: StoreTuning; serve?: boolean } = {}) {
+  constructor(
+    file: string,
+    options: { tuning?: StoreTuning; serve?: boolean; onError?: (error: Error) => void } = {},
+  ) {
     const { tuning, serve = false } = options;
     this.#runHistoryLimit = runHistoryLimit(tuning);
     this.#pruneBatch = Math.max(1, Math.floor(this.#runHistoryLimit * RUN_PRUNE_SLACK_SHARE));
@@ -76,6 +82,9 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.#commit = new SqliteGroupCommit(db);
+    this.#checkpointer = serve
+      ? new SqliteCheckpointer(db, { file, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, onError: options.onError })
+      : null;
   }
 
   async ping(): Promise<void> {
@@ -187,6 +196,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.#db.open) return;
     this.#commit.flush();
+    // Closed first, so this connection is the last: SQLite checkpoints and removes the WAL then.
+    await this.#checkpointer?.stop();
     this.#guard(() => {
       const token = this.#serverToken;
       if (token !== null) this.#sql.releaseServer.run(token);

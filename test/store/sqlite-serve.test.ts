@@ -61,6 +61,39 @@ describe("the SQLite store's server", () => {
   });
 });
 
+describe("the SQLite store's checkpoints", () => {
+  const fileSize = (file: string): number => fs.statSync(file).size;
+
+  async function untilGrows(file: string, from: number): Promise<number> {
+    for (let waited = 0; waited < 10_000; waited += 50) {
+      if (fileSize(file) > from) return fileSize(file);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return fileSize(file);
+  }
+
+  it("copies committed writes into the database file from its own thread, with no commit checkpointing", async () => {
+    const file = nextFile();
+    const server = open(file, true);
+    const before = fileSize(file);
+    // Far below SQLite's own 1,000-page checkpoint: only the checkpoint thread moves these pages.
+    await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        server.accept({ event: makeEvent(), dedup: key(`order-${index}`), workflows: ["wf"] }),
+      ),
+    );
+    expect(await untilGrows(file, before)).toBeGreaterThan(before);
+  });
+
+  it("leaves no WAL behind once the server has closed", async () => {
+    const file = nextFile();
+    const server = open(file, true);
+    await server.accept({ event: makeEvent(), dedup: key("order"), workflows: ["wf"] });
+    await server.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+});
+
 describe("the SQLite store's dedup keys across restarts", () => {
   it("answers a key claimed before a restart as a duplicate of the first event", async () => {
     const file = nextFile();

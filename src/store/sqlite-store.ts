@@ -134,8 +134,11 @@ export class SqliteStore implements Store {
 
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
     return this.#write(() => {
-      if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
-      return this.#insertRun(input.workflow, input.eventId);
+      const runId = timeOrderedId();
+      if (this.#sql.insertRunOnKeptEvent.run(runId, input.workflow, input.eventId).changes === 0) {
+        throw eventNotFound(input.eventId);
+      }
+      return { runId, workflow: input.workflow, eventId: input.eventId };
     });
   }
 
@@ -235,12 +238,16 @@ export class SqliteStore implements Store {
         onRollback(() => keys.delete(scope, hash));
       }
     }
-    // An event is kept for its runs; one that starts none would never be read again.
+    // The event is kept in its runs' rows; one that starts none would never be read again.
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
-    this.#sql.insertEvent.run(event.eventId, JSON.stringify(event));
+    const json = JSON.stringify(event);
     return {
       outcome: "accepted",
-      runs: workflows.map((workflow) => this.#insertRun(workflow, event.eventId)),
+      runs: workflows.map((workflow) => {
+        const runId = timeOrderedId();
+        this.#sql.insertRun.run(runId, workflow, event.eventId, json);
+        return { runId, workflow, eventId: event.eventId };
+      }),
     };
   }
 
@@ -249,12 +256,10 @@ export class SqliteStore implements Store {
     const excess = (this.#sql.finishedCount.get() ?? 0) - this.#runHistoryLimit;
     // Pruned a batch at a time: neighbouring rows share pages, so a hundred deletes cost little more than one.
     if (excess < this.#pruneBatch) return;
-    for (const old of this.#sql.oldestFinished.all(excess)) {
-      this.#sql.deleteNodes.run(old.run_id);
-      this.#sql.deleteRun.run(old.run_id);
-      this.#sql.deleteUnreferencedEvent.run(old.event_id, old.event_id);
+    for (const runId of this.#sql.oldestFinished.all(excess)) {
+      this.#sql.deleteNodes.run(runId);
+      this.#sql.deleteRun.run(runId);
     }
-    this.#sql.deleteOrphanEvents.run();
   }
 
   /** The live keys, loaded on first use; expired rows left by a killed process are deleted then. */
@@ -294,12 +299,6 @@ export class SqliteStore implements Store {
       })
       .immediate();
     return token;
-  }
-
-  #insertRun(workflow: string, eventId: string): RunRef {
-    const runId = timeOrderedId();
-    this.#sql.insertRun.run(runId, workflow, eventId);
-    return { runId, workflow, eventId };
   }
 
   #readRun(runId: string): RunRecord | undefined {

@@ -330,6 +330,22 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       for (const event of events.slice(1)) expect(await small.getEvent(event.eventId)).toEqual(event);
     });
 
+    it("keeps an event while any of its runs is kept, and retries it from there", async () => {
+      const small = await openTracked({ runHistoryLimit: 1 });
+      const event = makeEvent();
+      const outcome = await small.accept({ event, dedup: null, workflows: ["first", "second"] });
+      if (outcome.outcome !== "accepted") throw new Error("expected an accepted event");
+      const [first, second] = outcome.runs;
+      if (!first || !second) throw new Error("expected two runs");
+      await small.finishRun(first.runId, { status: "succeeded", ...finished });
+      await small.finishRun(second.runId, { status: "failed", ...finished, error: "boom" });
+      // The history keeps one finished run: the first is pruned, the event stays with the second.
+      expect(await small.getRun(first.runId)).toBeUndefined();
+      expect(await small.getEvent(event.eventId)).toEqual(event);
+      const retry = await small.createRun({ workflow: "second", eventId: event.eventId });
+      expect(await small.listUnfinishedRuns()).toEqual([retry]);
+    });
+
     it("rejects calls with StoreUnavailableError once closed", async () => {
       await store.close();
       await expect(store.ping()).rejects.toMatchObject({ code: "store-unavailable" });

@@ -94,6 +94,31 @@ describe("the SQLite store's checkpoints", () => {
   });
 });
 
+/** The schema of a database written by the first release (user_version 1). */
+const VERSION_1_SCHEMA = `
+      CREATE TABLE dedup_keys (
+        scope TEXT NOT NULL, hash TEXT NOT NULL, first_event_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, hash)
+      ) WITHOUT ROWID;
+      CREATE INDEX dedup_keys_expires_at ON dedup_keys (expires_at);
+      CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+      CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE, workflow TEXT NOT NULL,
+        event_id TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT, finished_at TEXT, error TEXT
+      );
+      CREATE INDEX runs_event_id ON runs (event_id);
+      CREATE INDEX runs_workflow ON runs (workflow, seq);
+      CREATE INDEX runs_status ON runs (status, seq);
+      CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
+      CREATE INDEX runs_unfinished ON runs (seq) WHERE status IN ('queued', 'running');
+      CREATE TABLE run_nodes (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, node_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (run_id, node_id));
+      CREATE TABLE samples (seq INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, json TEXT NOT NULL);
+      CREATE INDEX samples_integration ON samples (integration, seq);
+      CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO counters (name, value) VALUES ('finished_runs', 0);
+`;
+
 describe("the SQLite store's dedup keys across restarts", () => {
   it("answers a key claimed before a restart as a duplicate of the first event", async () => {
     const file = nextFile();
@@ -127,29 +152,7 @@ describe("the SQLite store's dedup keys across restarts", () => {
   it("keeps the live keys of a version 1 database when it upgrades", async () => {
     const file = nextFile();
     const v1 = new Database(file);
-    v1.exec(`
-      CREATE TABLE dedup_keys (
-        scope TEXT NOT NULL, hash TEXT NOT NULL, first_event_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
-        PRIMARY KEY (scope, hash)
-      ) WITHOUT ROWID;
-      CREATE INDEX dedup_keys_expires_at ON dedup_keys (expires_at);
-      CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
-      CREATE TABLE runs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE, workflow TEXT NOT NULL,
-        event_id TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT, finished_at TEXT, error TEXT
-      );
-      CREATE INDEX runs_event_id ON runs (event_id);
-      CREATE INDEX runs_workflow ON runs (workflow, seq);
-      CREATE INDEX runs_status ON runs (status, seq);
-      CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
-      CREATE INDEX runs_unfinished ON runs (seq) WHERE status IN ('queued', 'running');
-      CREATE TABLE run_nodes (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, node_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (run_id, node_id));
-      CREATE TABLE samples (seq INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, json TEXT NOT NULL);
-      CREATE INDEX samples_integration ON samples (integration, seq);
-      CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      INSERT INTO counters (name, value) VALUES ('finished_runs', 0);
-    `);
+    v1.exec(VERSION_1_SCHEMA);
     const live = "0193a0b2-0000-7000-8000-000000000001";
     v1.prepare("INSERT INTO dedup_keys VALUES (?, ?, ?, ?)").run(
       "shop-cart",
@@ -174,5 +177,28 @@ describe("the SQLite store's dedup keys across restarts", () => {
     expect(
       (await upgraded.accept({ event: makeEvent(), dedup: key("expired"), workflows: [] })).outcome,
     ).toBe("accepted");
+  });
+
+  it("keeps the recorded events of queued runs when it upgrades, so they still run and can be retried", async () => {
+    const file = nextFile();
+    const v1 = new Database(file);
+    v1.exec(VERSION_1_SCHEMA);
+    const event = makeEvent();
+    v1.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
+    v1.prepare("INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')").run(
+      "0193a0b2-0000-7000-8000-000000000003",
+      "wf",
+      event.eventId,
+    );
+    v1.pragma("user_version = 1");
+    v1.close();
+
+    const upgraded = open(file, true);
+    expect(await upgraded.listUnfinishedRuns()).toEqual([
+      { runId: "0193a0b2-0000-7000-8000-000000000003", workflow: "wf", eventId: event.eventId },
+    ]);
+    expect(await upgraded.getEvent(event.eventId)).toEqual(event);
+    const retry = await upgraded.createRun({ workflow: "wf", eventId: event.eventId });
+    expect(retry.eventId).toBe(event.eventId);
   });
 });

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=32 --v8-pool-size=0
 import { Command } from "commander";
 import { apiKeyCommand } from "./cli/apikey.js";
 import { flattenCommand } from "./cli/flatten.js";

@@ -28,35 +28,46 @@ export interface CompiledWorkflow {
  * go to `onError` with their path in the workflow document (["nodes", 2, "body", "client",
  * "email"]), so validation can report each at its position; without `onError` the first one throws.
  */
+type Reporter = (path: ConfigPath, message: string) => void;
+
 export function compileWorkflow(
   doc: WorkflowDoc,
-  options: { registry: NodeRegistry; onError?: (path: ConfigPath, message: string) => void },
+  options: { registry: NodeRegistry; onError?: Reporter },
 ): CompiledWorkflow {
   const strict = doc.strict ?? false;
-  const report =
+  const workflowId = doc.id;
+  const { registry } = options;
+  // Compiled templates keep their compiler, and through it this scope: `options` stays out of it,
+  // and the callback is let go once compiled, so a snapshot does not keep what the caller's
+  // callback holds (the YAML document it positions errors in, ~10 KB a workflow).
+  let report: Reporter | null =
     options.onError ??
     ((path: ConfigPath, message: string) => {
-      throw new InletError("template-syntax", `workflow ${doc.id}, ${formatConfigPath(path)}: ${message}`);
+      throw new InletError(
+        "template-syntax",
+        `workflow ${workflowId}, ${formatConfigPath(path)}: ${message}`,
+      );
     });
   const nodes = new Map<string, CompiledWorkflowNode>();
   doc.nodes.forEach((node, index) => {
-    const nodeType = options.registry.get(node.type);
+    const nodeType = registry.get(node.type);
     if (!nodeType)
       throw new Error(`node type "${node.type}" is not registered (validation should have caught it)`);
     const templates = createTemplateCompiler({
       strict,
-      onError: (path, message) => report(["nodes", index, ...path], message),
+      onError: (path, message) => report?.(["nodes", index, ...path], message),
     });
     const compiled = nodeType.compile(node, { templates });
     nodes.set(node.id, Object.freeze({ id: node.id, type: node.type, compiled }));
   });
+  report = null;
   return Object.freeze({
     id: doc.id,
     name: doc.name,
     enabled: doc.enabled ?? true,
     strict,
     integration: doc.trigger.integration,
-    graph: Object.freeze(buildGraph(doc.nodes, options.registry)),
+    graph: Object.freeze(buildGraph(doc.nodes, registry)),
     nodes,
   });
 }

@@ -84,9 +84,11 @@ export const RUN_THROTTLE_BUSY_UTILIZATION = 0.9;
 /** Share of INLET_CONCURRENCY runs keep under load, so they always progress. */
 export const RUN_THROTTLE_FLOOR_SHARE = 0.1;
 
+/** How long a SQLite write waits for a lock held elsewhere (another process, the checkpoint thread) before failing as unavailable. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** How often a serving SQLite store's checkpoint thread copies the WAL back into the database. */
 export const SQLITE_CHECKPOINT_INTERVAL_MS = 250;
-/** WAL pages (4 KiB) past which that thread waits for the writer's turn so the WAL can start over. */
+/** WAL pages past which that thread tries a RESTART checkpoint, so the WAL can start over. */
 export const SQLITE_CHECKPOINT_RESTART_PAGES = 4000;
 /** SQLite's own default: the serving connection checkpoints itself again if that thread is lost. */
 export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;

@@ -69,7 +69,7 @@ export async function startRuntime(options: {
   const store = await openStore(settings.storeUrl, {
     serve: true,
     redisPrefix: settings.redisPrefix,
-    onError: (error) => logger.warn({ err: error }, "store connection problem"),
+    onError: (error) => logger.warn({ err: error }, "store problem"),
   });
   // Everything acquired from here on is pushed as it is acquired: a step that fails (the port is
   // taken, say) releases what came before it, last first, so a failed start leaves nothing open.

@@ -23,13 +23,13 @@ export interface CompiledWorkflow {
   readonly nodes: ReadonlyMap<string, CompiledWorkflowNode>;
 }
 
+type Reporter = (path: ConfigPath, message: string) => void;
+
 /**
  * Compiles a workflow that already passed schema and graph validation. Template syntax errors
  * go to `onError` with their path in the workflow document (["nodes", 2, "body", "client",
  * "email"]), so validation can report each at its position; without `onError` the first one throws.
  */
-type Reporter = (path: ConfigPath, message: string) => void;
-
 export function compileWorkflow(
   doc: WorkflowDoc,
   options: { registry: NodeRegistry; onError?: Reporter },
@@ -55,7 +55,10 @@ export function compileWorkflow(
       throw new Error(`node type "${node.type}" is not registered (validation should have caught it)`);
     const templates = createTemplateCompiler({
       strict,
-      onError: (path, message) => report?.(["nodes", index, ...path], message),
+      onError: (path, message) => {
+        if (!report) throw new Error(`workflow ${workflowId}: a template was compiled after its workflow`);
+        report(["nodes", index, ...path], message);
+      },
     });
     const compiled = nodeType.compile(node, { templates });
     nodes.set(node.id, Object.freeze({ id: node.id, type: node.type, compiled }));

@@ -94,15 +94,6 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX runs_workflow;
   DROP INDEX runs_status;
   `,
-  // 4: the event is kept in each of its runs' rows instead of a table of its own. An accept wrote
-  // two rows and two more indexes for one fact; a run now carries what it runs on, and a pruned
-  // run takes its copy of the event with it. An event with several workflows is stored once per
-  // run; one whose runs are all gone was already deleted.
-  `
-  ALTER TABLE runs ADD COLUMN event_json TEXT;
-  UPDATE runs SET event_json = (SELECT json FROM events WHERE events.event_id = runs.event_id);
-  DROP TABLE events;
-  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

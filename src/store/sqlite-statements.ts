@@ -40,19 +40,10 @@ export function prepareStatements(db: Database.Database) {
       "INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, ?)",
     ),
     releaseServer: db.prepare<[string]>("DELETE FROM server WHERE id = 1 AND token = ?"),
-    selectEvent: db
-      .prepare<[string], string>(
-        "SELECT event_json FROM runs WHERE event_id = ? AND event_json IS NOT NULL LIMIT 1",
-      )
-      .pluck(),
-    insertRun: db.prepare<[string, string, string, string]>(
-      "INSERT INTO runs (run_id, workflow, event_id, status, event_json) VALUES (?, ?, ?, 'queued', ?)",
-    ),
-    // A retry's run copies the event from a run of it that is still kept.
-    insertRunOnKeptEvent: db.prepare<[string, string, string]>(
-      `INSERT INTO runs (run_id, workflow, event_id, status, event_json)
-       SELECT ?, ?, event_id, 'queued', event_json FROM runs
-       WHERE event_id = ? AND event_json IS NOT NULL LIMIT 1`,
+    insertEvent: db.prepare<[string, string]>("INSERT INTO events (event_id, json) VALUES (?, ?)"),
+    selectEvent: db.prepare<[string], string>("SELECT json FROM events WHERE event_id = ?").pluck(),
+    insertRun: db.prepare<[string, string, string]>(
+      "INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')",
     ),
     startRun: db.prepare<[string, string]>(
       "UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued'",
@@ -83,13 +74,22 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? AND status = ? ORDER BY seq DESC LIMIT ?`,
     ),
     finishedCount: db.prepare<[], number>("SELECT value FROM counters WHERE name = 'finished_runs'").pluck(),
-    oldestFinished: db
-      .prepare<[number], string>(
-        `SELECT run_id FROM runs INDEXED BY runs_finished WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
-      )
-      .pluck(),
+    oldestFinished: db.prepare<[number], { run_id: string; event_id: string }>(
+      `SELECT run_id, event_id FROM runs INDEXED BY runs_finished WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
+    ),
     deleteRun: db.prepare<[string]>("DELETE FROM runs WHERE run_id = ?"),
     deleteNodes: db.prepare<[string]>("DELETE FROM run_nodes WHERE run_id = ?"),
+    deleteUnreferencedEvent: db.prepare<[string, string]>(
+      "DELETE FROM events WHERE event_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE event_id = ?)",
+    ),
+    // Events accepted with no workflow are never referenced: drop those older than every kept run.
+    deleteOrphanEvents: db.prepare<[]>(
+      `DELETE FROM events
+       WHERE seq < COALESCE(
+         (SELECT seq FROM events WHERE event_id = (SELECT event_id FROM runs ORDER BY seq LIMIT 1)),
+         (SELECT MAX(seq) + 1 FROM events))
+       AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.event_id)`,
+    ),
     insertSample: db.prepare<[string, string]>("INSERT INTO samples (integration, json) VALUES (?, ?)"),
     trimSamples: db.prepare<[string, string, number]>(
       `DELETE FROM samples WHERE integration = ? AND seq <=

@@ -3,7 +3,7 @@ import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
-import { RUN_PRUNE_SLACK_SHARE } from "../defaults.js";
+import { RUN_PRUNE_SLACK_SHARE, SQLITE_BUSY_TIMEOUT_MS } from "../defaults.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
@@ -20,8 +20,6 @@ import type {
 import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
 
-/** How long a write waits for another process's lock before failing as unavailable. */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
 const SWEEP_DELETE_CHUNK = 5000;
 
@@ -54,6 +52,7 @@ export class SqliteStore implements Store {
   readonly #serverToken: string | null;
   readonly #checkpointer: SqliteCheckpointer | null;
   #keys: DedupKeyIndex | null = null;
+  #closing: Promise<void> | null = null;
 
   /**
    * `serve` claims the file for this process (a second server on it is refused: the dedup keys
@@ -69,22 +68,23 @@ export class SqliteStore implements Store {
     this.#pruneBatch = Math.max(1, Math.floor(this.#runHistoryLimit * RUN_PRUNE_SLACK_SHARE));
     const db = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     this.#db = db;
+    let checkpointer: SqliteCheckpointer | null = null;
     try {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
       migrateSqlite(db);
       this.#sql = prepareStatements(db);
+      checkpointer = serve ? new SqliteCheckpointer(db, { file, onError: options.onError }) : null;
       this.#serverToken = serve ? this.#claimServer(file) : null;
       if (serve) this.#index();
     } catch (error) {
+      void checkpointer?.stop();
       db.close();
       throw error;
     }
+    this.#checkpointer = checkpointer;
     this.#commit = new SqliteGroupCommit(db);
-    this.#checkpointer = serve
-      ? new SqliteCheckpointer(db, { file, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, onError: options.onError })
-      : null;
   }
 
   async ping(): Promise<void> {
@@ -134,11 +134,8 @@ export class SqliteStore implements Store {
 
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
     return this.#write(() => {
-      const runId = timeOrderedId();
-      if (this.#sql.insertRunOnKeptEvent.run(runId, input.workflow, input.eventId).changes === 0) {
-        throw eventNotFound(input.eventId);
-      }
-      return { runId, workflow: input.workflow, eventId: input.eventId };
+      if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
+      return this.#insertRun(input.workflow, input.eventId);
     });
   }
 
@@ -196,11 +193,18 @@ export class SqliteStore implements Store {
     });
   }
 
-  async close(): Promise<void> {
+  /** Idempotent: a second call waits for the first. */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeOnce();
+    return this.#closing;
+  }
+
+  async #closeOnce(): Promise<void> {
     if (!this.#db.open) return;
-    this.#commit.flush();
-    // Closed first, so this connection is the last: SQLite checkpoints and removes the WAL then.
+    // The thread's connection closes first, so this one is the last: SQLite checkpoints and
+    // removes the WAL then. Writes queued meanwhile are committed by the flush after it.
     await this.#checkpointer?.stop();
+    this.#commit.flush();
     this.#guard(() => {
       const token = this.#serverToken;
       if (token !== null) this.#sql.releaseServer.run(token);
@@ -238,16 +242,12 @@ export class SqliteStore implements Store {
         onRollback(() => keys.delete(scope, hash));
       }
     }
-    // The event is kept in its runs' rows; one that starts none would never be read again.
+    // An event is kept for its runs; one that starts none would never be read again.
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
-    const json = JSON.stringify(event);
+    this.#sql.insertEvent.run(event.eventId, JSON.stringify(event));
     return {
       outcome: "accepted",
-      runs: workflows.map((workflow) => {
-        const runId = timeOrderedId();
-        this.#sql.insertRun.run(runId, workflow, event.eventId, json);
-        return { runId, workflow, eventId: event.eventId };
-      }),
+      runs: workflows.map((workflow) => this.#insertRun(workflow, event.eventId)),
     };
   }
 
@@ -256,10 +256,12 @@ export class SqliteStore implements Store {
     const excess = (this.#sql.finishedCount.get() ?? 0) - this.#runHistoryLimit;
     // Pruned a batch at a time: neighbouring rows share pages, so a hundred deletes cost little more than one.
     if (excess < this.#pruneBatch) return;
-    for (const runId of this.#sql.oldestFinished.all(excess)) {
-      this.#sql.deleteNodes.run(runId);
-      this.#sql.deleteRun.run(runId);
+    for (const old of this.#sql.oldestFinished.all(excess)) {
+      this.#sql.deleteNodes.run(old.run_id);
+      this.#sql.deleteRun.run(old.run_id);
+      this.#sql.deleteUnreferencedEvent.run(old.event_id, old.event_id);
     }
+    this.#sql.deleteOrphanEvents.run();
   }
 
   /** The live keys, loaded on first use; expired rows left by a killed process are deleted then. */
@@ -299,6 +301,12 @@ export class SqliteStore implements Store {
       })
       .immediate();
     return token;
+  }
+
+  #insertRun(workflow: string, eventId: string): RunRef {
+    const runId = timeOrderedId();
+    this.#sql.insertRun.run(runId, workflow, eventId);
+    return { runId, workflow, eventId };
   }
 
   #readRun(runId: string): RunRecord | undefined {

@@ -85,6 +85,14 @@ describe("the SQLite store's checkpoints", () => {
     expect(await untilGrows(file, before)).toBeGreaterThan(before);
   });
 
+  it("closes once when asked twice at the same time, and leaves no WAL behind", async () => {
+    const file = nextFile();
+    const server = open(file, true);
+    await server.accept({ event: makeEvent(), dedup: key("order"), workflows: ["wf"] });
+    await expect(Promise.all([server.close(), server.close()])).resolves.toEqual([undefined, undefined]);
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+
   it("leaves no WAL behind once the server has closed", async () => {
     const file = nextFile();
     const server = open(file, true);

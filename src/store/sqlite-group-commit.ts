@@ -14,8 +14,8 @@ type Outcome =
 
 /** One write of a shared batch threw while the transaction was still open: the others may commit alone. */
 class WriteFailed extends Error {
-  constructor(readonly error: unknown) {
-    super("a write of the batch failed", { cause: error });
+  constructor(cause: unknown) {
+    super("a write of the batch failed", { cause });
   }
 }
 
@@ -83,7 +83,7 @@ export class SqliteGroupCommit {
         return attempt(together, writes);
       } catch (error) {
         if (!(error instanceof WriteFailed)) throw error;
-        if (writes.length === 1) return [{ ok: false, error: error.error }];
+        if (writes.length === 1) return [{ ok: false, error: error.cause }];
         return attempt(isolated, writes);
       }
     };

@@ -22,6 +22,10 @@ export function cpuSeconds(pid: number | undefined): number | null {
 export interface Child {
   readonly process: ChildProcess;
   readonly port: number;
+  /** SIGSTOP: a paused server uses no CPU, so what it has queued cannot take the core from another. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -59,9 +63,13 @@ export function startChild(options: {
       resolve({
         process: child,
         port: Number(match[1]),
+        pause: () => child.kill("SIGSTOP"),
+        resume: () => child.kill("SIGCONT"),
         stop: () =>
           new Promise((done) => {
             child.once("exit", () => done());
+            // A paused process would hold the SIGTERM until it is resumed.
+            child.kill("SIGCONT");
             child.kill("SIGTERM");
           }),
       });

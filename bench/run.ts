@@ -17,7 +17,9 @@ import { cpuSeconds, startChild, TASKSET, type Child } from "./processes.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, "../src/main.js");
 const CONNECTIONS = 50;
-const SATURATION_S = Number(process.env["BENCH_SECONDS"] ?? 8);
+const SATURATION_S = Number(process.env["BENCH_SECONDS"] ?? 4);
+/** Saturation windows per scenario; a row gives their median. */
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const FIXED_RATE = 1000;
 const FIXED_S = 5;
 const WARMUP_S = 2;
@@ -113,40 +115,111 @@ function atFixedRate(options: {
   });
 }
 
-async function measure(
-  name: string,
-  server: Child,
-  url: string,
-  options: { body?: string; headers?: Record<string, string>; note?: string } = {},
-): Promise<Row> {
-  const body = options.body ?? BODY;
-  // The fixed rate first, after a warm-up at that rate: it is then measured with nothing queued,
-  // where a saturation run before it would leave a backlog of runs catching up beside it.
-  const warmup = await atFixedRate({ url, body, headers: options.headers, durationS: WARMUP_S });
-  const fixed = await atFixedRate({ url, body, headers: options.headers, durationS: FIXED_S });
-  const cpuBefore = cpuSeconds(server.process.pid);
-  const saturated = await load({ url, body, headers: options.headers, duration: SATURATION_S });
-  const cpuAfter = cpuSeconds(server.process.pid);
-  const row: Row = {
-    name,
-    rps: saturated.requests.average,
-    cpuPerRequestUs:
-      cpuBefore === null || cpuAfter === null || saturated.requests.total === 0
-        ? null
-        : ((cpuAfter - cpuBefore) * 1e6) / saturated.requests.total,
-    p50: saturated.latency.p50,
-    p99: saturated.latency.p99,
-    fixedP50: fixed.p50,
-    fixedP99: fixed.p99,
-    non2xx: saturated.non2xx + saturated.errors + nonSuccess(fixed),
-    accepted:
-      (warmup.statuses[200] ?? 0) +
-      (fixed.statuses[200] ?? 0) +
-      (saturated.statusCodeStats?.["200"]?.count ?? 0),
-    note: options.note,
-  };
-  process.stderr.write(`${name}: ${Math.round(row.rps)} req/s\n`);
-  return row;
+interface Scenario {
+  readonly name: string;
+  readonly server: Child;
+  readonly url: string;
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+  readonly note?: string;
+}
+
+interface Window {
+  readonly rps: number;
+  readonly cpuPerRequestUs: number | null;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** Resumes `active` and pauses every other server of the group, so only it has the core. */
+function only(active: Child, group: readonly Scenario[]): void {
+  for (const server of new Set(group.map((scenario) => scenario.server))) {
+    if (server === active) server.resume();
+    else server.pause();
+  }
+}
+
+/**
+ * Measures scenarios side by side: each at the fixed rate first (after a warm-up at that rate, so
+ * nothing is queued beside it), then ROUNDS saturation windows taken in turn (A B C A B C …), with
+ * every other server of the group paused. A row gives the median of its windows: on a shared host
+ * a neighbour's burst then lands in one window of each scenario rather than in one scenario's
+ * whole measurement, and the ratios between rows compare like with like.
+ */
+async function measureTogether<const Group extends readonly Scenario[]>(
+  group: Group,
+): Promise<{ -readonly [K in keyof Group]: Row }> {
+  const measured = [];
+  for (const scenario of group) {
+    only(scenario.server, group);
+    const body = scenario.body ?? BODY;
+    const { url, headers } = scenario;
+    const warmup = await atFixedRate({ url, headers, body, durationS: WARMUP_S });
+    const fixed = await atFixedRate({ url, headers, body, durationS: FIXED_S });
+    measured.push({
+      scenario,
+      fixed,
+      windows: [] as Window[],
+      non2xx: nonSuccess(fixed),
+      accepted: (warmup.statuses[200] ?? 0) + (fixed.statuses[200] ?? 0),
+    });
+  }
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const entry of measured) {
+      const { scenario } = entry;
+      only(scenario.server, group);
+      const pid = scenario.server.process.pid;
+      const cpuBefore = cpuSeconds(pid);
+      const result = await load({
+        url: scenario.url,
+        body: scenario.body ?? BODY,
+        headers: scenario.headers,
+        duration: SATURATION_S,
+      });
+      const cpuAfter = cpuSeconds(pid);
+      entry.windows.push({
+        rps: result.requests.average,
+        cpuPerRequestUs:
+          cpuBefore === null || cpuAfter === null || result.requests.total === 0
+            ? null
+            : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+      });
+      entry.non2xx += result.non2xx + result.errors;
+      entry.accepted += result.statusCodeStats?.["200"]?.count ?? 0;
+    }
+  }
+  for (const scenario of group) scenario.server.resume();
+  const rows = measured.map(({ scenario, fixed, windows, non2xx, accepted }): Row => {
+    const cpu = windows.map((window) => window.cpuPerRequestUs);
+    const row: Row = {
+      name: scenario.name,
+      rps: median(windows.map((window) => window.rps)),
+      cpuPerRequestUs: cpu.includes(null) ? null : median(cpu as number[]),
+      p50: median(windows.map((window) => window.p50)),
+      p99: median(windows.map((window) => window.p99)),
+      fixedP50: fixed.p50,
+      fixedP99: fixed.p99,
+      non2xx,
+      accepted,
+      note: scenario.note,
+    };
+    process.stderr.write(
+      `${row.name}: ${Math.round(row.rps)} req/s (windows: ${windows.map((window) => Math.round(window.rps)).join(", ")})\n`,
+    );
+    return row;
+  });
+  // One row per scenario, in order: the tuple type lets callers destructure them by name.
+  return rows as { -readonly [K in keyof Group]: Row };
 }
 
 /** Node's flags from `npm start` (package.json), so the bench runs Inlet as users start it. */
@@ -278,62 +351,62 @@ async function main(): Promise<void> {
   const sinkUrl = `http://127.0.0.1:${sink.port}/events`;
   try {
     const raw = await startChild({ script: path.join(here, "raw-server.js"), core: 1 });
-    const rawRow = await measure(
-      "raw node:http (read body, JSON.parse, 200)",
-      raw,
-      `http://127.0.0.1:${raw.port}/`,
-    );
-    rows.push(rawRow);
-    await raw.stop();
-
     const one = path.join(work, "one");
     writeBenchConfig(one, { count: 1, withWorkflows: true });
     const url = (port: number, i = 0): string => `http://127.0.0.1:${port}/v1/incoming/${endpointOf(i)}`;
-
     const sqlite = await startInlet({
       INLET_DIR: one,
       INLET_STORE: `sqlite:${path.join(work, "bench.db")}`,
       SINK_URL: sinkUrl,
     });
-    await sinkStats(sink.port, true);
-    const accepted = await measure(
-      "inlet: no auth, dedup 2 params, sqlite, workflow → sink",
-      sqlite,
-      url(sqlite.port),
-    );
-    rows.push(accepted);
-    const backlog = await drain(sink.port, accepted.accepted);
-    const latency = await deliveryLatency(url(sqlite.port), sink.port);
-    extra.push(
-      `- end to end (sqlite): ${backlog.delivered} deliveries for ${accepted.accepted} requests answered 200 (and those in flight when the load stopped); the runs queued during saturation were caught up ${backlog.seconds.toFixed(1)} s after the load stopped, at ${Math.round(backlog.perSecond)} deliveries/s with the ingress idle`,
-      `- accept-to-delivery latency at ${FIXED_RATE} req/s with nothing queued (${latency.sent} events): p50 ${latency.p50} ms, p99 ${latency.p99} ms`,
-    );
     const token = await fetchToken(sqlite.port);
     await sinkStats(sink.port, true);
-    const jwt = await measure(
-      "inlet: JWT auth, dedup, sqlite, workflow → sink",
-      sqlite,
-      url(sqlite.port, 999_999),
+    // The rows the targets compare are measured alternately, each pair in the same minute.
+    const [rawRow, accepted, jwt, duplicate] = await measureTogether([
       {
+        name: "raw node:http (read body, JSON.parse, 200)",
+        server: raw,
+        url: `http://127.0.0.1:${raw.port}/`,
+      },
+      {
+        name: "inlet: no auth, dedup 2 params, sqlite, workflow → sink",
+        server: sqlite,
+        url: url(sqlite.port),
+      },
+      {
+        name: "inlet: JWT auth, dedup, sqlite, workflow → sink",
+        server: sqlite,
+        url: url(sqlite.port, 999_999),
         headers: { authorization: `Bearer ${token}` },
       },
-    );
-    rows.push(jwt);
-    await drain(sink.port, jwt.accepted);
-    const duplicate = await measure(
-      "inlet: duplicate path (every request → 204), sqlite",
-      sqlite,
-      url(sqlite.port),
       {
+        name: "inlet: duplicate path (every request → 204), sqlite",
+        server: sqlite,
+        url: url(sqlite.port),
         body: DUPLICATE_BODY,
       },
+    ]);
+    rows.push(rawRow, accepted, jwt, duplicate);
+    await raw.stop();
+    // The duplicate rows' first request is new, and starts a run like the others.
+    const delivered = accepted.accepted + jwt.accepted + duplicate.accepted;
+    const backlog = await drain(sink.port, delivered);
+    const latency = await deliveryLatency(url(sqlite.port), sink.port);
+    extra.push(
+      `- end to end (sqlite): ${backlog.delivered} deliveries for ${delivered} requests answered 200 (and those in flight when the load stopped); the runs queued during saturation were caught up ${backlog.seconds.toFixed(1)} s after the load stopped, at ${Math.round(backlog.perSecond)} deliveries/s with the ingress idle`,
+      `- accept-to-delivery latency at ${FIXED_RATE} req/s with nothing queued (${latency.sent} events): p50 ${latency.p50} ms, p99 ${latency.p99} ms`,
     );
-    rows.push(duplicate);
-    await sqlite.stop();
+    sqlite.pause();
 
     const memory = await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl });
     rows.push(
-      await measure("inlet: no auth, dedup, memory store, workflow → sink", memory, url(memory.port)),
+      ...(await measureTogether([
+        {
+          name: "inlet: no auth, dedup, memory store, workflow → sink",
+          server: memory,
+          url: url(memory.port),
+        },
+      ])),
     );
     await memory.stop();
 
@@ -346,7 +419,13 @@ async function main(): Promise<void> {
         SINK_URL: sinkUrl,
       });
       rows.push(
-        await measure("inlet: no auth, dedup, redis store + BullMQ, workflow → sink", redis, url(redis.port)),
+        ...(await measureTogether([
+          {
+            name: "inlet: no auth, dedup, redis store + BullMQ, workflow → sink",
+            server: redis,
+            url: url(redis.port),
+          },
+        ])),
       );
       await redis.stop();
       spawnSync("sh", [
@@ -364,9 +443,18 @@ async function main(): Promise<void> {
       INLET_STORE: `sqlite:${path.join(work, "many.db")}`,
       SINK_URL: sinkUrl,
     });
-    const manyRow = await measure("inlet: 10,000 integrations loaded, sqlite", big, url(big.port, 7_777));
-    rows.push(manyRow);
+    const [oneRow, manyRow] = await measureTogether([
+      {
+        name: "inlet: 1 integration, sqlite, workflow → sink",
+        server: sqlite,
+        url: url(sqlite.port),
+        note: "again, alternating with the next row",
+      },
+      { name: "inlet: 10,000 integrations loaded, sqlite", server: big, url: url(big.port, 7_777) },
+    ]);
+    rows.push(oneRow, manyRow);
     await big.stop();
+    await sqlite.stop();
 
     const validateDir = path.join(work, "validate");
     writeBenchConfig(validateDir, { count: 1000, withWorkflows: true });
@@ -387,7 +475,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon); ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
+      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations) while the other servers are paused (SIGSTOP); ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
       "",
       table(rows, rawRow),
       "",
@@ -426,7 +514,7 @@ async function main(): Promise<void> {
         },
         {
           name: "10,000 integrations within 5 % of 1",
-          value: Math.abs(manyRow.rps / accepted.rps - 1),
+          value: Math.abs(manyRow.rps / oneRow.rps - 1),
           limit: 0.05,
           atLeast: false,
           unit: "%",

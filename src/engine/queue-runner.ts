@@ -32,6 +32,8 @@ const RESUME_SLICE = 500;
 const DISPATCH_TIMEOUT_MS = 5_000;
 /** After the grace period and the abort, how long closing may wait on Redis. */
 const CLOSE_TIMEOUT_MS = 5_000;
+/** ioredis statuses of a connection that has lost Redis (rather than one still connecting). */
+const FAILING = new Set(["reconnecting", "close", "end"]);
 /** BullMQ's pause before retrying a failed Redis call in its loops; its 15 s default would slow recovery. */
 const WORKER_RETRY_DELAY_MS = 1_000;
 const RECONNECT_BASE_MS = 100;
@@ -235,6 +237,12 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
       stopping = true;
       clearInterval(resumeTimer);
       throttle.stop();
+      // Cut mid-handshake, a connection's set-up commands (ioredis's ready check, BullMQ's blocking
+      // client's) are rejected with nobody listening: an unhandled rejection, which ends the process
+      // (taskforcesh/bullmq#2686). A Redis that answers finishes the handshakes first.
+      if (!connections.some((connection) => FAILING.has(connection.status))) {
+        await settlesWithin(Promise.all([worker.waitUntilReady(), queue.waitUntilReady()]), CLOSE_TIMEOUT_MS);
+      }
       const workerClosed = worker.close();
       if (!(await settlesWithin(workerClosed, graceMs))) {
         abort.abort();

@@ -38,6 +38,7 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
   let prefix: string;
   let store: Store;
   let runner: Runner;
+  let holder: SnapshotHolder;
 
   beforeEach(async () => {
     sink = await startSink();
@@ -49,10 +50,15 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
     const built = buildSnapshot(loaded.config, { env: {}, jwtKey: null, requireSecrets: true });
     if (!built.ok) throw new Error(JSON.stringify(built.diagnostics));
     store = await openStore(redisUrl, { redisPrefix: prefix });
-    runner = createQueueRunner({
+    holder = new SnapshotHolder(built.snapshot);
+    runner = newRunner();
+  });
+
+  function newRunner(): Runner {
+    return createQueueRunner({
       store,
       load: new IngressLoad(),
-      holder: new SnapshotHolder(built.snapshot),
+      holder,
       http: createHttpTransport({ denyPrivate: false }),
       env: {},
       logger: memoryLogger().logger,
@@ -62,7 +68,7 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
       prefix,
       retry: { attempts: ATTEMPTS, backoffMs: 1 },
     });
-  });
+  }
 
   afterEach(async () => {
     await runner.stop(1000);
@@ -115,5 +121,28 @@ describe.skipIf(!REDIS_URL)("the BullMQ run queue", () => {
     expect(failed?.error).toContain(`after ${ATTEMPTS} attempts`);
     expect(sink.calls).toHaveLength(0);
     expect(await runner.resumeUnfinished()).toBe(0);
+  });
+
+  it("stops cleanly at once, while its Redis connections are still being set up", async () => {
+    // Cut mid-handshake, ioredis used to reject its ready check with nobody listening, which ends a process.
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      rejections.push(reason);
+      console.log("REJSTACK", (reason as Error).stack);
+    };
+    process.on("unhandledRejection", onRejection);
+    try {
+      // Stopped after 0 to 9 ms, so one stop lands between a connection's TCP connect and its ready check.
+      for (let delayMs = 0; delayMs < 10; delayMs += 1) {
+        const quick = newRunner();
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await quick.stop(100);
+      }
+      // The rejection surfaced once the cut connection's TCP connect completed, just after the stop.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+    expect(rejections).toEqual([]);
   });
 });

@@ -107,6 +107,10 @@ export class SqliteGroupCommit {
     let outcomes: Outcome[];
     try {
       if (!this.#db.open) throw new TypeError("The database connection is not open");
+      // A batch whose ROLLBACK failed left its transaction open. better-sqlite3 would run every later
+      // batch nested in it, as a savepoint: acknowledged, never committed. Its writes were reported
+      // failed, so they are dropped now; if this ROLLBACK fails too, this batch fails and the next retries.
+      if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
       outcomes = this.#batch(writes);
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, locked, closed): nothing of the batch was written.

@@ -36,6 +36,18 @@ describe("SQLite group commit", () => {
     expect(names(db)).toEqual(["a", "b", "c"]);
   });
 
+  it("drops a transaction left open by a failed ROLLBACK, and commits the next batch", async () => {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    // What a batch whose ROLLBACK failed leaves behind: its write, reported failed, still pending.
+    db.exec("BEGIN IMMEDIATE");
+    insert.run("reported-failed");
+    await commit.run(() => insert.run("next"));
+    expect(db.inTransaction).toBe(false);
+    expect(names(db)).toEqual(["next"]);
+  });
+
   it("rolls back only the write that throws, and keeps the memory changes of the others", async () => {
     const db = database();
     const commit = new SqliteGroupCommit(db);

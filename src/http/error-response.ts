@@ -1,30 +1,44 @@
 import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import * as defaults from "../defaults.js";
-import { HttpError, StoreUnavailableError } from "../errors.js";
+import { errorMessage, HttpError, StoreUnavailableError } from "../errors.js";
 import { httpError } from "../http-errors.js";
 
 export type ErrorMapper = (error: unknown) => HttpError;
 
 /**
- * Maps any thrown value to the HttpError to answer with, logging unexpected errors. A store
- * outage is logged once per Retry-After period, not once per refused request, so an outage
- * under load does not flood the logs.
+ * Maps any thrown value to the HttpError to answer with, logging what an operator must see: an
+ * unexpected error, and an outage of something Inlet depends on (the store, the identity
+ * provider's key set: a 5xx with a cause). An outage is logged once per Retry-After period, not
+ * once per refused request, so an outage under load does not flood the logs.
  */
 export function createErrorMapper(logger: Logger, now: () => number = Date.now): ErrorMapper {
   const quietMs = defaults.STORE_UNAVAILABLE_RETRY_AFTER_S * 1000;
-  let lastOutageLog = -Infinity;
-  let suppressed = 0;
+  const outages = new Map<string, { loggedAt: number; suppressed: number }>();
+
+  function logOutage(code: string, error: unknown, message: string): void {
+    const outage = outages.get(code);
+    if (outage && now() - outage.loggedAt < quietMs) {
+      outage.suppressed += 1;
+      return;
+    }
+    logger.warn({ err: error, suppressed: outage?.suppressed ?? 0 }, message);
+    outages.set(code, { loggedAt: now(), suppressed: 0 });
+  }
+
   return (error) => {
-    if (error instanceof HttpError) return error;
-    if (error instanceof StoreUnavailableError) {
-      if (now() - lastOutageLog >= quietMs) {
-        logger.warn({ err: error, suppressed }, "store unavailable: answering 503");
-        lastOutageLog = now();
-        suppressed = 0;
-      } else {
-        suppressed += 1;
+    if (error instanceof HttpError) {
+      if (error.status >= 500 && error.cause !== undefined) {
+        logOutage(
+          error.code,
+          error,
+          `${error.message}: answering ${error.status} (${errorMessage(error.cause)})`,
+        );
       }
+      return error;
+    }
+    if (error instanceof StoreUnavailableError) {
+      logOutage("store-unavailable", error, "store unavailable: answering 503");
       return httpError("store-unavailable", {
         headers: { "Retry-After": String(defaults.STORE_UNAVAILABLE_RETRY_AFTER_S) },
       });

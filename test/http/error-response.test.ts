@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { STORE_UNAVAILABLE_RETRY_AFTER_S } from "../../src/defaults.js";
+import { StoreUnavailableError } from "../../src/errors.js";
+import { httpError } from "../../src/http-errors.js";
+import { createErrorMapper } from "../../src/http/error-response.js";
+import { memoryLogger } from "../helpers/start-server.js";
+
+const QUIET_MS = STORE_UNAVAILABLE_RETRY_AFTER_S * 1000;
+
+function mapper(): {
+  map: ReturnType<typeof createErrorMapper>;
+  lines: () => string[];
+  advance: (ms: number) => void;
+} {
+  const { logger, lines } = memoryLogger();
+  let clock = 0;
+  return {
+    map: createErrorMapper(logger, () => clock),
+    lines,
+    advance: (ms) => {
+      clock += ms;
+    },
+  };
+}
+
+const idpDown = () =>
+  httpError("identity-provider-unavailable", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") });
+
+describe("the ingress error mapper", () => {
+  it("logs why the identity provider's key set is unavailable, once per Retry-After period", () => {
+    const { map, lines, advance } = mapper();
+    for (let request = 0; request < 3; request += 1) expect(map(idpDown()).status).toBe(503);
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]).toContain("ECONNREFUSED");
+    advance(QUIET_MS);
+    map(idpDown());
+    expect(lines()).toHaveLength(2);
+    expect(JSON.parse(lines()[1]!)).toMatchObject({ suppressed: 2 });
+  });
+
+  it("logs a store outage apart from an identity provider outage", () => {
+    const { map, lines } = mapper();
+    map(idpDown());
+    expect(map(new StoreUnavailableError("SQLite store failed: disk I/O error"))).toMatchObject({
+      status: 503,
+      code: "store-unavailable",
+    });
+    expect(lines().map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      expect.stringContaining("identity provider"),
+      "store unavailable: answering 503",
+    ]);
+  });
+
+  it("does not log the answers that are the sender's or the shutdown's business", () => {
+    const { map, lines } = mapper();
+    map(httpError("unauthorized"));
+    map(httpError("not-ready"));
+    map(httpError("rate-limited"));
+    expect(lines()).toEqual([]);
+  });
+
+  it("logs an unexpected error every time and answers 500", () => {
+    const { map, lines } = mapper();
+    expect(map(new TypeError("x is undefined")).status).toBe(500);
+    expect(map(new TypeError("x is undefined")).status).toBe(500);
+    expect(lines()).toHaveLength(2);
+  });
+});

@@ -98,8 +98,14 @@ const MIGRATIONS: readonly string[] = [
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the database to the current schema; refuses a file written by a newer Inlet. */
-export function migrateSqlite(db: Database.Database): void {
+/** The first version with the `server` row, which names the process serving the file. */
+export const SQLITE_SERVER_ROW_VERSION = 2;
+
+/**
+ * Brings the database to the current schema; refuses a file written by a newer Inlet.
+ * `beforeUpgrade` runs in the same transaction when an upgrade is due, and refuses it by throwing.
+ */
+export function migrateSqlite(db: Database.Database, beforeUpgrade?: (fromVersion: number) => void): void {
   db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
     if (current > SQLITE_SCHEMA_VERSION) {
@@ -108,6 +114,7 @@ export function migrateSqlite(db: Database.Database): void {
         `The SQLite database has schema version ${current}, newer than this Inlet understands (${SQLITE_SCHEMA_VERSION})`,
       );
     }
+    if (current < SQLITE_SCHEMA_VERSION) beforeUpgrade?.(current);
     for (let version = current; version < SQLITE_SCHEMA_VERSION; version++) {
       db.exec(MIGRATIONS[version] ?? "");
     }

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
-import { migrateSqlite } from "./sqlite-schema.js";
+import { migrateSqlite, SQLITE_SCHEMA_VERSION, SQLITE_SERVER_ROW_VERSION } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
 import { RUN_PRUNE_SLACK_SHARE, SQLITE_BUSY_TIMEOUT_MS } from "../defaults.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
@@ -73,7 +73,7 @@ export class SqliteStore implements Store {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-      migrateSqlite(db);
+      migrateSqlite(db, (fromVersion) => refuseUpgradeUnderServer(db, file, fromVersion));
       this.#sql = prepareStatements(db);
       checkpointer = serve ? new SqliteCheckpointer(db, { file, onError: options.onError }) : null;
       this.#serverToken = serve ? this.#claimServer(file) : null;
@@ -341,6 +341,21 @@ export class SqliteStore implements Store {
       throw unavailable(error);
     }
   }
+}
+
+/**
+ * An upgrade under a live server would change the schema its prepared statements were built for
+ * (an older Inlet, or this one starting against a file another process serves): refused, so the
+ * file stays as it is until that server has stopped.
+ */
+function refuseUpgradeUnderServer(db: Database.Database, file: string, fromVersion: number): void {
+  if (fromVersion < SQLITE_SERVER_ROW_VERSION) return;
+  const server = db.prepare<[], { pid: number }>("SELECT pid FROM server WHERE id = 1").get();
+  if (!server || server.pid === process.pid || !isAlive(server.pid)) return;
+  throw new InletError(
+    "store-in-use",
+    `The SQLite store ${file} has schema version ${fromVersion} and is served by process ${server.pid}: stop that server before this Inlet upgrades the file to version ${SQLITE_SCHEMA_VERSION}`,
+  );
 }
 
 /** A process that no longer exists left its server row behind (killed); one we may not signal is alive. */

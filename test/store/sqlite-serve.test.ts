@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { SQLITE_SCHEMA_VERSION } from "../../src/store/sqlite-schema.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { makeEvent, testHash } from "./conformance.js";
 
@@ -50,6 +51,34 @@ describe("the SQLite store's server", () => {
       .run();
     raw.close();
     expect(() => open(file, true)).not.toThrow();
+  });
+
+  it("does not upgrade a file an older server still serves, and upgrades it once that server is gone", async () => {
+    const file = nextFile();
+    await open(file, true).close();
+    const raw = new Database(file);
+    // Back to version 2, as an older Inlet left it, with a live process (this test's parent) serving it.
+    raw.exec(
+      "CREATE INDEX runs_workflow ON runs (workflow, seq); CREATE INDEX runs_status ON runs (status, seq); PRAGMA user_version = 2",
+    );
+    raw
+      .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, 'older', 'x')")
+      .run(process.ppid);
+    const refused = expect.objectContaining({
+      code: "store-in-use",
+      message: expect.stringContaining(
+        `schema version 2 and is served by process ${process.ppid}`,
+      ) as unknown,
+    });
+    expect(() => new SqliteStore(file, { serve: false })).toThrow(refused);
+    expect(() => new SqliteStore(file, { serve: true })).toThrow(refused);
+    expect(raw.pragma("user_version", { simple: true })).toBe(2);
+    raw.prepare("UPDATE server SET pid = 999999999").run();
+    raw.close();
+    await open(file, false).close();
+    const upgraded = new Database(file);
+    expect(upgraded.pragma("user_version", { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    upgraded.close();
   });
 
   it("lets a command read the file while a server holds it (inlet token)", async () => {

@@ -239,8 +239,9 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
       throttle.stop();
       // Cut mid-handshake, a connection's set-up commands (ioredis's ready check, BullMQ's blocking
       // client's) are rejected with nobody listening: an unhandled rejection, which ends the process
-      // (taskforcesh/bullmq#2686). A Redis that answers finishes the handshakes first.
-      if (!connections.some((connection) => FAILING.has(connection.status))) {
+      // (taskforcesh/bullmq#2686). A Redis that answers finishes the handshakes first; one that has
+      // failed since the last success (mid-outage, a reconnect may be between states) is not waited for.
+      if (!connectionLog.failing() && !connections.some((connection) => FAILING.has(connection.status))) {
         await settlesWithin(Promise.all([worker.waitUntilReady(), queue.waitUntilReady()]), CLOSE_TIMEOUT_MS);
       }
       const workerClosed = worker.close();
@@ -274,9 +275,13 @@ function isSocketError(error: Error): boolean {
 }
 
 /** Logs the first failure of one kind, then nothing until it works again. */
-function failureLog(logger: Logger, message: string): { failed(error: unknown): void; succeeded(): boolean } {
+function failureLog(
+  logger: Logger,
+  message: string,
+): { failed(error: unknown): void; succeeded(): boolean; failing(): boolean } {
   let failing = false;
   return {
+    failing: () => failing,
     failed(error) {
       if (failing) return;
       failing = true;

@@ -13,10 +13,12 @@ export type ErrorMapper = (error: unknown) => HttpError;
  * once per refused request, so an outage under load does not flood the logs.
  */
 export function createErrorMapper(logger: Logger, now: () => number = Date.now): ErrorMapper {
-  const quietMs = defaults.STORE_UNAVAILABLE_RETRY_AFTER_S * 1000;
   const outages = new Map<string, { loggedAt: number; suppressed: number }>();
 
-  function logOutage(code: string, error: unknown, message: string): void {
+  /** `answer` is what the sender gets: its Retry-After is how long the outage's log stays quiet. */
+  function logOutage(answer: HttpError, error: unknown, message: string): void {
+    const { code } = answer;
+    const quietMs = Number(answer.headers["Retry-After"] ?? defaults.STORE_UNAVAILABLE_RETRY_AFTER_S) * 1000;
     const outage = outages.get(code);
     if (outage && now() - outage.loggedAt < quietMs) {
       outage.suppressed += 1;
@@ -30,22 +32,30 @@ export function createErrorMapper(logger: Logger, now: () => number = Date.now):
     if (error instanceof HttpError) {
       if (error.status >= 500 && error.cause !== undefined) {
         logOutage(
-          error.code,
           error,
-          `${error.message}: answering ${error.status} (${errorMessage(error.cause)})`,
+          error,
+          `${error.message}: answering ${error.status} (${errorMessage(rootCause(error))})`,
         );
       }
       return error;
     }
     if (error instanceof StoreUnavailableError) {
-      logOutage("store-unavailable", error, "store unavailable: answering 503");
-      return httpError("store-unavailable", {
+      const answer = httpError("store-unavailable", {
         headers: { "Retry-After": String(defaults.STORE_UNAVAILABLE_RETRY_AFTER_S) },
       });
+      logOutage(answer, error, "store unavailable: answering 503");
+      return answer;
     }
     logger.error({ err: error }, "unexpected error");
     return httpError("internal");
   };
+}
+
+/** The innermost cause: "fetch failed" says less than the refused connection under it. */
+function rootCause(error: Error): unknown {
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+  return cause;
 }
 
 /** Writes `{"error":{"code","message"}}` with the error's status and headers. */

@@ -107,13 +107,13 @@ export class SqliteGroupCommit {
     let outcomes: Outcome[];
     try {
       if (!this.#db.open) throw new TypeError("The database connection is not open");
-      // A batch whose ROLLBACK failed left its transaction open. better-sqlite3 would run every later
-      // batch nested in it, as a savepoint: acknowledged, never committed. Its writes were reported
-      // failed, so they are dropped now; if this ROLLBACK fails too, this batch fails and the next retries.
+      // The backstop for a leftover that #releaseLeftover could not roll back: if this fails too, this
+      // batch fails and the next one tries again.
       if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
       outcomes = this.#batch(writes);
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, locked, closed): nothing of the batch was written.
+      this.#releaseLeftover();
       for (const write of writes) write.reject(error);
       return;
     }
@@ -122,6 +122,21 @@ export class SqliteGroupCommit {
       if (outcome.ok) write.resolve(outcome.value);
       else write.reject(outcome.error);
     });
+  }
+
+  /**
+   * A batch whose ROLLBACK failed leaves its transaction open: it would hold the write lock (other
+   * processes' writes and checkpoints wait) and better-sqlite3 would run every later batch nested
+   * in it, as a savepoint, acknowledged and never committed. Its writes were reported failed, so
+   * they are dropped at once.
+   */
+  #releaseLeftover(): void {
+    if (!this.#db.open || !this.#db.inTransaction) return;
+    try {
+      this.#db.exec("ROLLBACK");
+    } catch {
+      // Still open: the next flush rolls it back before it begins.
+    }
   }
 }
 

@@ -33,9 +33,6 @@ export function prepareStatements(db: Database.Database) {
     ),
     touchKey: db.prepare<[number, number]>("UPDATE dedup_keys SET expires_at = ? WHERE id = ?"),
     deleteKey: db.prepare<[number]>("DELETE FROM dedup_keys WHERE id = ?"),
-    selectServer: db.prepare<[], { pid: number; token: string }>(
-      "SELECT pid, token FROM server WHERE id = 1",
-    ),
     claimServer: db.prepare<[number, string, string]>(
       "INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, ?)",
     ),

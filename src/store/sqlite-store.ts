@@ -207,7 +207,10 @@ export class SqliteStore implements Store {
     this.#commit.flush();
     this.#guard(() => {
       const token = this.#serverToken;
-      if (token !== null) this.#sql.releaseServer.run(token);
+      if (token !== null) {
+        this.#sql.releaseServer.run(token);
+        tokensServedHere.delete(token);
+      }
       this.#db.close();
     });
     this.#keys?.clear();
@@ -290,16 +293,17 @@ export class SqliteStore implements Store {
     const token = timeOrderedId();
     this.#db
       .transaction(() => {
-        const current = this.#sql.selectServer.get();
-        if (current && isAlive(current.pid)) {
+        const serving = liveServer(this.#db);
+        if (serving !== null) {
           throw new InletError(
             "store-in-use",
-            `The SQLite store ${file} is served by process ${current.pid}: one Inlet server per SQLite file (several instances share a Redis store)`,
+            `The SQLite store ${file} is served by process ${serving}: one Inlet server per SQLite file (several instances share a Redis store)`,
           );
         }
         this.#sql.claimServer.run(process.pid, token, new Date().toISOString());
       })
       .immediate();
+    tokensServedHere.add(token);
     return token;
   }
 
@@ -350,17 +354,32 @@ export class SqliteStore implements Store {
  */
 function refuseUpgradeUnderServer(db: Database.Database, file: string, fromVersion: number): void {
   if (fromVersion < SQLITE_SERVER_ROW_VERSION) return;
-  const server = db.prepare<[], { pid: number }>("SELECT pid FROM server WHERE id = 1").get();
-  if (!server || server.pid === process.pid || !isAlive(server.pid)) return;
+  const serving = liveServer(db);
+  if (serving === null) return;
   throw new InletError(
     "store-in-use",
-    `The SQLite store ${file} has schema version ${fromVersion} and is served by process ${server.pid}: stop that server before this Inlet upgrades the file to version ${SQLITE_SCHEMA_VERSION}`,
+    `The SQLite store ${file} has schema version ${fromVersion} and is served by process ${serving}: stop that server before this Inlet upgrades the file to version ${SQLITE_SCHEMA_VERSION}`,
   );
+}
+
+/**
+ * The server tokens of this process. A row naming this process's pid is its own only if the token
+ * is here; otherwise an earlier process with the same pid left it (PID 1 in a container, restarted).
+ */
+const tokensServedHere = new Set<string>();
+
+/** The pid of the live process serving the file, or null. */
+function liveServer(db: Database.Database): number | null {
+  const row = db
+    .prepare<[], { pid: number; token: string }>("SELECT pid, token FROM server WHERE id = 1")
+    .get();
+  if (!row) return null;
+  const alive = row.pid === process.pid ? tokensServedHere.has(row.token) : isAlive(row.pid);
+  return alive ? row.pid : null;
 }
 
 /** A process that no longer exists left its server row behind (killed); one we may not signal is alive. */
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;

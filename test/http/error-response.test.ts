@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { STORE_UNAVAILABLE_RETRY_AFTER_S } from "../../src/defaults.js";
+import { IDP_UNAVAILABLE_RETRY_AFTER_S, STORE_UNAVAILABLE_RETRY_AFTER_S } from "../../src/defaults.js";
 import { StoreUnavailableError } from "../../src/errors.js";
 import { httpError } from "../../src/http-errors.js";
 import { createErrorMapper } from "../../src/http/error-response.js";
 import { memoryLogger } from "../helpers/start-server.js";
-
-const QUIET_MS = STORE_UNAVAILABLE_RETRY_AFTER_S * 1000;
 
 function mapper(): {
   map: ReturnType<typeof createErrorMapper>;
@@ -23,19 +21,39 @@ function mapper(): {
   };
 }
 
+/** As src/auth/jwks.ts throws it: our wrapper, over fetch's own error, over the socket's. */
 const idpDown = () =>
-  httpError("identity-provider-unavailable", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") });
+  httpError("identity-provider-unavailable", {
+    headers: { "Retry-After": String(IDP_UNAVAILABLE_RETRY_AFTER_S) },
+    cause: new Error("the JWK set could not be fetched", {
+      cause: new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") }),
+    }),
+  });
 
 describe("the ingress error mapper", () => {
   it("logs why the identity provider's key set is unavailable, once per Retry-After period", () => {
     const { map, lines, advance } = mapper();
     for (let request = 0; request < 3; request += 1) expect(map(idpDown()).status).toBe(503);
     expect(lines()).toHaveLength(1);
-    expect(lines()[0]).toContain("ECONNREFUSED");
-    advance(QUIET_MS);
+    expect((JSON.parse(lines()[0]!) as { msg: string }).msg).toContain("connect ECONNREFUSED 127.0.0.1:9");
+    advance(IDP_UNAVAILABLE_RETRY_AFTER_S * 1000 - 1);
+    map(idpDown());
+    expect(lines()).toHaveLength(1);
+    advance(1);
     map(idpDown());
     expect(lines()).toHaveLength(2);
-    expect(JSON.parse(lines()[1]!)).toMatchObject({ suppressed: 2 });
+    expect(JSON.parse(lines()[1]!)).toMatchObject({ suppressed: 3 });
+  });
+
+  it("logs a store outage once per its own Retry-After period", () => {
+    const { map, lines, advance } = mapper();
+    const storeDown = () => new StoreUnavailableError("SQLite store failed: disk I/O error");
+    map(storeDown());
+    advance(STORE_UNAVAILABLE_RETRY_AFTER_S * 1000 - 1);
+    map(storeDown());
+    advance(1);
+    map(storeDown());
+    expect(lines()).toHaveLength(2);
   });
 
   it("logs a store outage apart from an identity provider outage", () => {

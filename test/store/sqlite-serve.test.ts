@@ -53,6 +53,17 @@ describe("the SQLite store's server", () => {
     expect(() => open(file, true)).not.toThrow();
   });
 
+  it("takes over the file from an earlier process that had this very pid (PID 1 in a restarted container)", async () => {
+    const file = nextFile();
+    await open(file, true).close();
+    const raw = new Database(file);
+    raw
+      .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, 'earlier', 'x')")
+      .run(process.pid);
+    raw.close();
+    expect(() => open(file, true)).not.toThrow();
+  });
+
   it("does not upgrade a file an older server still serves, and upgrades it once that server is gone", async () => {
     const file = nextFile();
     await open(file, true).close();

@@ -67,6 +67,10 @@ export function startChild(options: {
         resume: () => child.kill("SIGCONT"),
         stop: () =>
           new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) {
+              done();
+              return;
+            }
             child.once("exit", () => done());
             // A paused process would hold the SIGTERM until it is resumed.
             child.kill("SIGCONT");
@@ -81,4 +85,24 @@ export function startChild(options: {
       reject(new Error(`${options.script} exited with ${code}:\n${output}`));
     });
   });
+}
+
+/** CPU share of one core below which a server counts as idle: its timers, not its work. */
+const IDLE_CPU_SHARE = 0.05;
+const IDLE_SAMPLE_MS = 1000;
+
+/**
+ * Waits until `child` has been idle for a second (what it queued, such as runs, is done), and
+ * answers how long that took, the idle second included; fails after `timeoutMs`.
+ */
+export async function untilIdle(child: Child, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const before = cpuSeconds(child.process.pid);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+    const after = cpuSeconds(child.process.pid);
+    if (before === null || after === null) return (Date.now() - started) / 1000;
+    if (after - before <= (IDLE_CPU_SHARE * IDLE_SAMPLE_MS) / 1000) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) throw new Error(`the server was still busy after ${timeoutMs} ms`);
+  }
 }

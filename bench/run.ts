@@ -7,7 +7,7 @@ import autocannon from "autocannon";
 import { BENCH_API_SECRET, endpointOf, writeBenchConfig } from "./fixtures.js";
 import { measureDedupMemory } from "./memory-keys.js";
 import { pacedLoad, type PacedResult } from "./paced.js";
-import { cpuSeconds, startChild, TASKSET, type Child } from "./processes.js";
+import { cpuSeconds, startChild, TASKSET, untilIdle, type Child } from "./processes.js";
 
 /**
  * `npm run bench`: every row measured in one run, side by side with raw node:http, load
@@ -17,9 +17,9 @@ import { cpuSeconds, startChild, TASKSET, type Child } from "./processes.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, "../src/main.js");
 const CONNECTIONS = 50;
-const SATURATION_S = Number(process.env["BENCH_SECONDS"] ?? 4);
+const SATURATION_S = positiveInteger("BENCH_SECONDS", 4);
 /** Saturation windows per scenario; a row gives their median. */
-const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const ROUNDS = positiveInteger("BENCH_ROUNDS", 3);
 const FIXED_RATE = 1000;
 const FIXED_S = 5;
 const WARMUP_S = 2;
@@ -131,7 +131,14 @@ interface Window {
   readonly p99: number;
 }
 
+function positiveInteger(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1`);
+  return value;
+}
+
 function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error("median of no values");
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1
@@ -152,10 +159,14 @@ function only(active: Child, group: readonly Scenario[]): void {
  * nothing is queued beside it), then ROUNDS saturation windows taken in turn (A B C A B C …), with
  * every other server of the group paused. A row gives the median of its windows: on a shared host
  * a neighbour's burst then lands in one window of each scenario rather than in one scenario's
- * whole measurement, and the ratios between rows compare like with like.
+ * whole measurement, and the ratios between rows compare like with like. After each window the
+ * server is let settle (`settle`: by default, until it is idle), so every window starts with
+ * nothing queued: no scenario pays for the runs the one before it left behind.
  */
 async function measureTogether<const Group extends readonly Scenario[]>(
   group: Group,
+  settle: (scenario: Scenario) => Promise<unknown> = (scenario) =>
+    untilIdle(scenario.server, DRAIN_TIMEOUT_MS),
 ): Promise<{ -readonly [K in keyof Group]: Row }> {
   const measured = [];
   for (const scenario of group) {
@@ -164,6 +175,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     const { url, headers } = scenario;
     const warmup = await atFixedRate({ url, headers, body, durationS: WARMUP_S });
     const fixed = await atFixedRate({ url, headers, body, durationS: FIXED_S });
+    await untilIdle(scenario.server, DRAIN_TIMEOUT_MS);
     measured.push({
       scenario,
       fixed,
@@ -196,6 +208,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
       });
       entry.non2xx += result.non2xx + result.errors;
       entry.accepted += result.statusCodeStats?.["200"]?.count ?? 0;
+      await settle(scenario);
     }
   }
   for (const scenario of group) scenario.server.resume();
@@ -262,19 +275,13 @@ async function sinkStats(
 }
 
 /**
- * Waits until the sink has `expected` deliveries: under saturation runs give way to the ingress
- * and wait, durable, in the store; this is the time they take to catch up once the load stops.
+ * Waits until the sink has `expected` deliveries and no more arrive (requests answered after
+ * autocannon stopped counting are accepted and delivered too); answers how many it has.
  */
-async function drain(
-  sinkPort: number,
-  expected: number,
-): Promise<{ delivered: number; seconds: number; perSecond: number }> {
-  const start = await sinkStats(sinkPort);
+async function drain(sinkPort: number, expected: number): Promise<number> {
   const startedAt = Date.now();
-  let { received } = start;
+  let { received } = await sinkStats(sinkPort);
   let lastChangeAt = startedAt;
-  // Until every 200 is delivered and nothing more arrives: requests answered after autocannon
-  // stopped counting are accepted and delivered too.
   while (Date.now() - startedAt < DRAIN_TIMEOUT_MS) {
     await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     const now = await sinkStats(sinkPort);
@@ -282,8 +289,7 @@ async function drain(
     received = now.received;
     if (received >= expected && Date.now() - lastChangeAt >= DRAIN_SETTLED_MS) break;
   }
-  const seconds = (lastChangeAt - startedAt) / 1000;
-  return { delivered: received, seconds, perSecond: (received - start.received) / seconds };
+  return received;
 }
 
 /** Accept-to-delivery latency at a fixed rate with nothing queued: the latency a sender's event sees. */
@@ -347,58 +353,78 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), "inlet-bench-"));
   const rows: Row[] = [];
   const extra: string[] = [];
-  const sink = await startChild({ script: path.join(here, "sink.js"), core: 0 });
+  // Every server started, so that a failing run stops (and resumes) them all.
+  const children: Child[] = [];
+  const started = (child: Child): Child => {
+    children.push(child);
+    return child;
+  };
+  const sink = started(await startChild({ script: path.join(here, "sink.js"), core: 0 }));
   const sinkUrl = `http://127.0.0.1:${sink.port}/events`;
   try {
-    const raw = await startChild({ script: path.join(here, "raw-server.js"), core: 1 });
+    const raw = started(await startChild({ script: path.join(here, "raw-server.js"), core: 1 }));
     const one = path.join(work, "one");
     writeBenchConfig(one, { count: 1, withWorkflows: true });
     const url = (port: number, i = 0): string => `http://127.0.0.1:${port}/v1/incoming/${endpointOf(i)}`;
-    const sqlite = await startInlet({
-      INLET_DIR: one,
-      INLET_STORE: `sqlite:${path.join(work, "bench.db")}`,
-      SINK_URL: sinkUrl,
-    });
+    const sqlite = started(
+      await startInlet({
+        INLET_DIR: one,
+        INLET_STORE: `sqlite:${path.join(work, "bench.db")}`,
+        SINK_URL: sinkUrl,
+      }),
+    );
     const token = await fetchToken(sqlite.port);
     await sinkStats(sink.port, true);
+    const noAuth: Scenario = {
+      name: "inlet: no auth, dedup 2 params, sqlite, workflow → sink",
+      server: sqlite,
+      url: url(sqlite.port),
+    };
+    // After each window of the no-auth row: how fast the runs it queued reach the sink, ingress idle.
+    const catchUps: Array<{ delivered: number; seconds: number }> = [];
+    const settle = async (scenario: Scenario): Promise<void> => {
+      const before = (await sinkStats(sink.port)).received;
+      const seconds = await untilIdle(scenario.server, DRAIN_TIMEOUT_MS);
+      const delivered = (await sinkStats(sink.port)).received - before;
+      if (scenario === noAuth) catchUps.push({ delivered, seconds });
+    };
     // The rows the targets compare are measured alternately, each pair in the same minute.
-    const [rawRow, accepted, jwt, duplicate] = await measureTogether([
-      {
-        name: "raw node:http (read body, JSON.parse, 200)",
-        server: raw,
-        url: `http://127.0.0.1:${raw.port}/`,
-      },
-      {
-        name: "inlet: no auth, dedup 2 params, sqlite, workflow → sink",
-        server: sqlite,
-        url: url(sqlite.port),
-      },
-      {
-        name: "inlet: JWT auth, dedup, sqlite, workflow → sink",
-        server: sqlite,
-        url: url(sqlite.port, 999_999),
-        headers: { authorization: `Bearer ${token}` },
-      },
-      {
-        name: "inlet: duplicate path (every request → 204), sqlite",
-        server: sqlite,
-        url: url(sqlite.port),
-        body: DUPLICATE_BODY,
-      },
-    ]);
+    const [rawRow, accepted, jwt, duplicate] = await measureTogether(
+      [
+        {
+          name: "raw node:http (read body, JSON.parse, 200)",
+          server: raw,
+          url: `http://127.0.0.1:${raw.port}/`,
+        },
+        noAuth,
+        {
+          name: "inlet: JWT auth, dedup, sqlite, workflow → sink",
+          server: sqlite,
+          url: url(sqlite.port, 999_999),
+          headers: { authorization: `Bearer ${token}` },
+        },
+        {
+          name: "inlet: duplicate path (every request → 204), sqlite",
+          server: sqlite,
+          url: url(sqlite.port),
+          body: DUPLICATE_BODY,
+        },
+      ],
+      settle,
+    );
     rows.push(rawRow, accepted, jwt, duplicate);
     await raw.stop();
     // The duplicate rows' first request is new, and starts a run like the others.
-    const delivered = accepted.accepted + jwt.accepted + duplicate.accepted;
-    const backlog = await drain(sink.port, delivered);
+    const answered = accepted.accepted + jwt.accepted + duplicate.accepted;
+    const delivered = await drain(sink.port, answered);
+    const catchUp = catchUps.map(({ delivered: count, seconds }) => count / seconds);
     const latency = await deliveryLatency(url(sqlite.port), sink.port);
     extra.push(
-      `- end to end (sqlite): ${backlog.delivered} deliveries for ${delivered} requests answered 200 (and those in flight when the load stopped); the runs queued during saturation were caught up ${backlog.seconds.toFixed(1)} s after the load stopped, at ${Math.round(backlog.perSecond)} deliveries/s with the ingress idle`,
+      `- end to end (sqlite): ${delivered} deliveries for ${answered} requests answered 200 (and those in flight when a load stopped); after each ${SATURATION_S} s saturation window of the no-auth row, the runs it had queued were delivered with the ingress idle at ${Math.round(median(catchUp))} deliveries/s (median of ${catchUp.length}; the last second of each, idle, counted in)`,
       `- accept-to-delivery latency at ${FIXED_RATE} req/s with nothing queued (${latency.sent} events): p50 ${latency.p50} ms, p99 ${latency.p99} ms`,
     );
-    sqlite.pause();
 
-    const memory = await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl });
+    const memory = started(await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl }));
     rows.push(
       ...(await measureTogether([
         {
@@ -412,12 +438,14 @@ async function main(): Promise<void> {
 
     if (redisAvailable()) {
       const prefix = `inlet-bench-${process.pid}:`;
-      const redis = await startInlet({
-        INLET_DIR: one,
-        INLET_STORE: "redis://127.0.0.1:6379",
-        INLET_REDIS_PREFIX: prefix,
-        SINK_URL: sinkUrl,
-      });
+      const redis = started(
+        await startInlet({
+          INLET_DIR: one,
+          INLET_STORE: "redis://127.0.0.1:6379",
+          INLET_REDIS_PREFIX: prefix,
+          SINK_URL: sinkUrl,
+        }),
+      );
       rows.push(
         ...(await measureTogether([
           {
@@ -438,11 +466,13 @@ async function main(): Promise<void> {
 
     const many = path.join(work, "many");
     writeBenchConfig(many, { count: 10_000, withWorkflows: true });
-    const big = await startInlet({
-      INLET_DIR: many,
-      INLET_STORE: `sqlite:${path.join(work, "many.db")}`,
-      SINK_URL: sinkUrl,
-    });
+    const big = started(
+      await startInlet({
+        INLET_DIR: many,
+        INLET_STORE: `sqlite:${path.join(work, "many.db")}`,
+        SINK_URL: sinkUrl,
+      }),
+    );
     const [oneRow, manyRow] = await measureTogether([
       {
         name: "inlet: 1 integration, sqlite, workflow → sink",
@@ -540,7 +570,7 @@ async function main(): Promise<void> {
       writeFileSync(path.resolve(here, "../../bench/RESULTS.md"), `# Benchmark results\n\n${output}\n`);
     }
   } finally {
-    await sink.stop();
+    for (const child of children) await child.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

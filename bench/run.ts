@@ -159,9 +159,9 @@ function only(active: Child, group: readonly Scenario[]): void {
  * nothing is queued beside it), then ROUNDS saturation windows taken in turn (A B C A B C …), with
  * every other server of the group paused. A row gives the median of its windows: on a shared host
  * a neighbour's burst then lands in one window of each scenario rather than in one scenario's
- * whole measurement, and the ratios between rows compare like with like. After each window the
- * server is let settle (`settle`: by default, until it is idle), so every window starts with
- * nothing queued: no scenario pays for the runs the one before it left behind.
+ * whole measurement, and the ratios between rows compare like with like. A window followed by one
+ * on the same server is let settle (`settle`: by default, until the server is idle), so no
+ * scenario pays for the runs another left behind.
  */
 async function measureTogether<const Group extends readonly Scenario[]>(
   group: Group,
@@ -185,7 +185,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     });
   }
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const entry of measured) {
+    for (const [index, entry] of measured.entries()) {
       const { scenario } = entry;
       only(scenario.server, group);
       const pid = scenario.server.process.pid;
@@ -208,7 +208,10 @@ async function measureTogether<const Group extends readonly Scenario[]>(
       });
       entry.non2xx += result.non2xx + result.errors;
       entry.accepted += result.statusCodeStats?.["200"]?.count ?? 0;
-      await settle(scenario);
+      // The next window on this server would pay for the runs this one queued; a paused server's
+      // backlog waits, as its own, for its next window.
+      const next = measured[(index + 1) % measured.length];
+      if (next?.scenario.server === scenario.server) await settle(scenario);
     }
   }
   for (const scenario of group) scenario.server.resume();
@@ -423,6 +426,7 @@ async function main(): Promise<void> {
       `- end to end (sqlite): ${delivered} deliveries for ${answered} requests answered 200 (and those in flight when a load stopped); after each ${SATURATION_S} s saturation window of the no-auth row, the runs it had queued were delivered with the ingress idle at ${Math.round(median(catchUp))} deliveries/s (median of ${catchUp.length}; the last second of each, idle, counted in)`,
       `- accept-to-delivery latency at ${FIXED_RATE} req/s with nothing queued (${latency.sent} events): p50 ${latency.p50} ms, p99 ${latency.p99} ms`,
     );
+    await sqlite.stop();
 
     const memory = started(await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl }));
     rows.push(
@@ -464,8 +468,17 @@ async function main(): Promise<void> {
       extra.push("- redis store: skipped (no Redis answering at 127.0.0.1:6379)");
     }
 
+    // Both fresh, so that the comparison is the count of integrations, not the keys and rows the
+    // first server holds by now.
     const many = path.join(work, "many");
     writeBenchConfig(many, { count: 10_000, withWorkflows: true });
+    const single = started(
+      await startInlet({
+        INLET_DIR: one,
+        INLET_STORE: `sqlite:${path.join(work, "single.db")}`,
+        SINK_URL: sinkUrl,
+      }),
+    );
     const big = started(
       await startInlet({
         INLET_DIR: many,
@@ -476,15 +489,15 @@ async function main(): Promise<void> {
     const [oneRow, manyRow] = await measureTogether([
       {
         name: "inlet: 1 integration, sqlite, workflow → sink",
-        server: sqlite,
-        url: url(sqlite.port),
-        note: "again, alternating with the next row",
+        server: single,
+        url: url(single.port),
+        note: "a fresh server, alternating with the next row",
       },
       { name: "inlet: 10,000 integrations loaded, sqlite", server: big, url: url(big.port, 7_777) },
     ]);
     rows.push(oneRow, manyRow);
     await big.stop();
-    await sqlite.stop();
+    await single.stop();
 
     const validateDir = path.join(work, "validate");
     writeBenchConfig(validateDir, { count: 1000, withWorkflows: true });
@@ -505,7 +518,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations) while the other servers are paused (SIGSTOP); ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
+      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations) while the other servers are paused (SIGSTOP), and each window followed by one on the same server let settle until that server is idle; ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
       "",
       table(rows, rawRow),
       "",

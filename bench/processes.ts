@@ -1,6 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 
+/** A server that has not exited this long after SIGTERM is killed, so a failing run still ends. */
+const STOP_TIMEOUT_MS = 30_000;
+
 /** Pins to one core with taskset when it exists, so load generator and server do not share a core. */
 export const TASKSET = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
@@ -71,7 +74,11 @@ export function startChild(options: {
               done();
               return;
             }
-            child.once("exit", () => done());
+            const kill = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+            child.once("exit", () => {
+              clearTimeout(kill);
+              done();
+            });
             // A paused process would hold the SIGTERM until it is resumed.
             child.kill("SIGCONT");
             child.kill("SIGTERM");
@@ -93,16 +100,21 @@ const IDLE_SAMPLE_MS = 1000;
 
 /**
  * Waits until `child` has been idle for a second (what it queued, such as runs, is done), and
- * answers how long that took, the idle second included; fails after `timeoutMs`.
+ * answers how long it stayed busy before that, to the second; fails after `timeoutMs`.
  */
 export async function untilIdle(child: Child, timeoutMs: number): Promise<number> {
   const started = Date.now();
   for (;;) {
+    const sampleStart = Date.now();
     const before = cpuSeconds(child.process.pid);
     await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
     const after = cpuSeconds(child.process.pid);
-    if (before === null || after === null) return (Date.now() - started) / 1000;
-    if (after - before <= (IDLE_CPU_SHARE * IDLE_SAMPLE_MS) / 1000) return (Date.now() - started) / 1000;
+    if (child.process.exitCode !== null || child.process.signalCode !== null) {
+      throw new Error(`the server exited while the bench waited for it to settle`);
+    }
+    // Without /proc there is no telling: one sample's wait is all the settling it gets.
+    if (before === null || after === null) return (sampleStart - started) / 1000;
+    if (after - before <= (IDLE_CPU_SHARE * IDLE_SAMPLE_MS) / 1000) return (sampleStart - started) / 1000;
     if (Date.now() - started > timeoutMs) throw new Error(`the server was still busy after ${timeoutMs} ms`);
   }
 }

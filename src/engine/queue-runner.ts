@@ -239,9 +239,13 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
       throttle.stop();
       // Cut mid-handshake, a connection's set-up commands (ioredis's ready check, BullMQ's blocking
       // client's) are rejected with nobody listening: an unhandled rejection, which ends the process
-      // (taskforcesh/bullmq#2686). A Redis that answers finishes the handshakes first; one that has
-      // failed since the last success (mid-outage, a reconnect may be between states) is not waited for.
-      if (!connectionLog.failing() && !connections.some((connection) => FAILING.has(connection.status))) {
+      // (taskforcesh/bullmq#2686). A Redis that answers finishes the handshakes first; one that is
+      // lost (between reconnects, or connecting again after a failure) is not waited for.
+      const lost = connections.some(
+        (connection) =>
+          FAILING.has(connection.status) || (connectionLog.failing() && connection.status === "connecting"),
+      );
+      if (!lost) {
         await settlesWithin(Promise.all([worker.waitUntilReady(), queue.waitUntilReady()]), CLOSE_TIMEOUT_MS);
       }
       const workerClosed = worker.close();

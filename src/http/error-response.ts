@@ -18,7 +18,12 @@ export function createErrorMapper(logger: Logger, now: () => number = Date.now):
   /** `answer` is what the sender gets: its Retry-After is how long the outage's log stays quiet. */
   function logOutage(answer: HttpError, error: unknown, message: string): void {
     const { code } = answer;
-    const quietMs = Number(answer.headers["Retry-After"] ?? defaults.STORE_UNAVAILABLE_RETRY_AFTER_S) * 1000;
+    const retryAfterS = Number(answer.headers["Retry-After"]);
+    const quietS =
+      Number.isFinite(retryAfterS) && retryAfterS > 0
+        ? retryAfterS
+        : defaults.STORE_UNAVAILABLE_RETRY_AFTER_S;
+    const quietMs = quietS * 1000;
     const outage = outages.get(code);
     if (outage && now() - outage.loggedAt < quietMs) {
       outage.suppressed += 1;
@@ -31,11 +36,7 @@ export function createErrorMapper(logger: Logger, now: () => number = Date.now):
   return (error) => {
     if (error instanceof HttpError) {
       if (error.status >= 500 && error.cause !== undefined) {
-        logOutage(
-          error,
-          error,
-          `${error.message}: answering ${error.status} (${errorMessage(rootCause(error))})`,
-        );
+        logOutage(error, error, `${error.message}: answering ${error.status} (${rootCause(error)})`);
       }
       return error;
     }
@@ -51,11 +52,23 @@ export function createErrorMapper(logger: Logger, now: () => number = Date.now):
   };
 }
 
-/** The innermost cause: "fetch failed" says less than the refused connection under it. */
-function rootCause(error: Error): unknown {
-  let cause: unknown = error;
-  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
-  return cause;
+/** Causes followed at most: a chain that loops must not hold up the answer. */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * The innermost cause that says something: "fetch failed" says less than the refused connection
+ * under it. Node reports a refused dual-stack connect as an AggregateError with no message.
+ */
+function rootCause(error: Error): string {
+  let said = error.message;
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && cause !== undefined; depth += 1) {
+    const inner = cause instanceof AggregateError && cause.message === "" ? cause.errors[0] : cause;
+    const message = errorMessage(inner);
+    if (message !== "") said = message;
+    cause = inner instanceof Error ? inner.cause : undefined;
+  }
+  return said;
 }
 
 /** Writes `{"error":{"code","message"}}` with the error's status and headers. */

@@ -69,6 +69,7 @@ export class SqliteStore implements Store {
     const db = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     this.#db = db;
     let checkpointer: SqliteCheckpointer | null = null;
+    let claimed: string | null = null;
     try {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
@@ -76,10 +77,17 @@ export class SqliteStore implements Store {
       migrateSqlite(db, (fromVersion) => refuseUpgradeUnderServer(db, file, fromVersion));
       this.#sql = prepareStatements(db);
       checkpointer = serve ? new SqliteCheckpointer(db, { file, onError: options.onError }) : null;
-      this.#serverToken = serve ? this.#claimServer(file) : null;
+      claimed = serve ? this.#claimServer(file) : null;
+      this.#serverToken = claimed;
       if (serve) this.#index();
     } catch (error) {
       void checkpointer?.stop();
+      try {
+        if (claimed !== null) this.#releaseServer(claimed);
+      } catch {
+        // The start's own error matters more; a row left behind names this process, and this
+        // process no longer counts it as live (its token is forgotten).
+      }
       db.close();
       throw error;
     }
@@ -206,12 +214,11 @@ export class SqliteStore implements Store {
     await this.#checkpointer?.stop();
     this.#commit.flush();
     this.#guard(() => {
-      const token = this.#serverToken;
-      if (token !== null) {
-        this.#sql.releaseServer.run(token);
-        tokensServedHere.delete(token);
+      try {
+        if (this.#serverToken !== null) this.#releaseServer(this.#serverToken);
+      } finally {
+        this.#db.close();
       }
-      this.#db.close();
     });
     this.#keys?.clear();
   }
@@ -286,6 +293,12 @@ export class SqliteStore implements Store {
       .immediate();
     this.#keys = keys;
     return keys;
+  }
+
+  /** Hands the file back: this process forgets the token even if its row cannot be deleted. */
+  #releaseServer(token: string): void {
+    tokensServedHere.delete(token);
+    this.#sql.releaseServer.run(token);
   }
 
   /** Records this process as the file's server, unless another live one is. */

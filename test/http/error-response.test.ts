@@ -45,6 +45,24 @@ describe("the ingress error mapper", () => {
     expect(JSON.parse(lines()[1]!)).toMatchObject({ suppressed: 3 });
   });
 
+  it("names the refused connection under a dual-stack AggregateError, and survives a cause chain that loops", () => {
+    const { map, lines } = mapper();
+    const refused = new AggregateError([new Error("connect ECONNREFUSED ::1:9")], "");
+    map(
+      httpError("identity-provider-unavailable", {
+        cause: new Error("the JWK set could not be fetched", {
+          cause: new TypeError("fetch failed", { cause: refused }),
+        }),
+      }),
+    );
+    const looping = new Error("the JWK set could not be fetched");
+    looping.cause = looping;
+    const { map: mapLooping, lines: loopingLines } = mapper();
+    mapLooping(httpError("identity-provider-unavailable", { cause: looping }));
+    expect((JSON.parse(lines()[0]!) as { msg: string }).msg).toContain("(connect ECONNREFUSED ::1:9)");
+    expect(loopingLines()).toHaveLength(1);
+  });
+
   it("logs a store outage once per its own Retry-After period", () => {
     const { map, lines, advance } = mapper();
     const storeDown = () => new StoreUnavailableError("SQLite store failed: disk I/O error");

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { CONFIG_FOLDERS } from "./read.js";
 import type { ConfigLoader } from "./load.js";
-import { buildSnapshot, type SnapshotDeps } from "./snapshot.js";
+import { buildSnapshot, type Snapshot, type SnapshotDeps } from "./snapshot.js";
 import type { SnapshotHolder } from "./snapshot-holder.js";
 import { formatText } from "./format/text.js";
 import type { Metrics } from "../metrics.js";
@@ -27,6 +27,8 @@ export function createReloader(options: {
   metrics: Metrics;
   watch: boolean;
   debounceMs: number;
+  /** Told of each swap, after it: what the previous config kept may need releasing. */
+  onSwap?: (previous: Snapshot, next: Snapshot) => void;
 }): Reloader {
   const { holder, loader, logger, metrics } = options;
   const dir = holder.current.dir;
@@ -47,7 +49,9 @@ export function createReloader(options: {
       );
       return false;
     }
+    const previous = holder.current;
     holder.swap(built.snapshot);
+    options.onSwap?.(previous, built.snapshot);
     metrics.reloads.inc({ result: "ok" });
     logger.info({ reason, files: built.snapshot.files.length }, "config reloaded");
     return true;

@@ -43,8 +43,8 @@ export function adminRoutes(deps: AdminDeps): Router {
       throw httpError("not-found", { message: `No integration with id "${id}"` });
     }
     await deps.samples.flush();
-    // Newest first; the store trims only when it writes one, so a lowered `samples` (down to 0)
-    // takes effect here at once.
+    // Newest first. A lowered `samples` (down to 0) is trimmed in the store just after the reload
+    // (ingest/sample-retention.ts); this slice makes it hold from the reload's first answer.
     const samples = await deps.store.listSamples(id);
     sendJson(res, 200, { samples: samples.slice(0, integration.samples) });
   });

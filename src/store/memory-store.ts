@@ -100,6 +100,13 @@ export class MemoryStore implements Store {
     this.#samples.set(integration, kept);
   }
 
+  async trimSamples(integration: string, keep: number): Promise<void> {
+    this.#assertOpen();
+    const kept = (this.#samples.get(integration) ?? []).slice(0, Math.max(0, keep));
+    if (kept.length === 0) this.#samples.delete(integration);
+    else this.#samples.set(integration, kept);
+  }
+
   async listSamples(integration: string): Promise<Sample[]> {
     this.#assertOpen();
     return (this.#samples.get(integration) ?? []).map((json) => JSON.parse(json) as Sample);

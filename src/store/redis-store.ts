@@ -144,6 +144,13 @@ export class RedisStore implements Store {
     if (failed) throw new StoreUnavailableError(`Redis store failed: ${failed.message}`, { cause: failed });
   }
 
+  async trimSamples(integration: string, keep: number): Promise<void> {
+    const key = `${this.#prefix}samples:${integration}`;
+    // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
+    if (keep <= 0) await this.#call(() => this.#redis.del(key));
+    else await this.#call(() => this.#redis.ltrim(key, 0, keep - 1));
+  }
+
   async listSamples(integration: string): Promise<Sample[]> {
     const items = await this.#call(() => this.#redis.lrange(`${this.#prefix}samples:${integration}`, 0, -1));
     return items.map((json) => JSON.parse(json) as Sample);

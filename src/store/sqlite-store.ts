@@ -120,13 +120,13 @@ export class SqliteStore implements Store {
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
     const json = JSON.stringify(sample);
     await this.#write(() => {
-      if (keep <= 0) {
-        this.#sql.deleteSamples.run(integration);
-        return;
-      }
-      this.#sql.insertSample.run(integration, json);
-      this.#sql.trimSamples.run(integration, integration, keep);
+      if (keep > 0) this.#sql.insertSample.run(integration, json);
+      this.#trimSamplesNow(integration, keep);
     });
+  }
+
+  async trimSamples(integration: string, keep: number): Promise<void> {
+    await this.#write(() => this.#trimSamplesNow(integration, keep));
   }
 
   async listSamples(integration: string): Promise<Sample[]> {
@@ -259,6 +259,11 @@ export class SqliteStore implements Store {
       outcome: "accepted",
       runs: workflows.map((workflow) => this.#insertRun(workflow, event.eventId)),
     };
+  }
+
+  #trimSamplesNow(integration: string, keep: number): void {
+    if (keep <= 0) this.#sql.deleteSamples.run(integration);
+    else this.#sql.trimSamples.run(integration, integration, keep);
   }
 
   #finishNow(runId: string, result: FinishResult): void {

@@ -86,6 +86,8 @@ export interface Store {
   sweepExpiredKeys(nowMs: number): Promise<number>;
 
   addSample(integration: string, sample: Sample, keep: number): Promise<void>;
+  /** Keeps only the newest `keep` samples of the integration (none for 0): its config kept fewer. */
+  trimSamples(integration: string, keep: number): Promise<void>;
   /** Newest first. */
   listSamples(integration: string): Promise<Sample[]>;
 

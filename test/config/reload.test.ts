@@ -143,5 +143,33 @@ describe("hot reload", () => {
     );
     expect(await server.reloader.reload("test")).toBe(true);
     expect(await samples()).toEqual([]);
+    // Not only hidden: the request bodies are gone from the store.
+    await eventually(async () => expect(await server!.store.listSamples("a")).toEqual([]));
+  });
+
+  it("deletes the samples of an integration removed from the config, and trims at start what a config lowered while down", async () => {
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 3" }),
+      "integrations/b.yaml": integrationYaml({ id: "b", endpoint: ENDPOINT_B, extra: "samples: 3" }),
+    });
+    const store = `sqlite:${project.dir}/inlet.db`;
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store });
+    for (let i = 0; i < 3; i += 1) {
+      expect((await post(ENDPOINT_A, { order: i })).status).toBe(200);
+      expect((await post(ENDPOINT_B, { order: i })).status).toBe(200);
+    }
+    await server.shutdown();
+    await project.write(
+      "integrations/a.yaml",
+      integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 1" }),
+    );
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store });
+    expect(await server.store.listSamples("a")).toHaveLength(1);
+    expect(await server.store.listSamples("b")).toHaveLength(3);
+
+    await project.remove("integrations/b.yaml");
+    expect(await server.reloader.reload("test")).toBe(true);
+    await eventually(async () => expect(await server!.store.listSamples("b")).toEqual([]));
+    expect(await server.store.listSamples("a")).toHaveLength(1);
   });
 });

@@ -184,6 +184,17 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       expect((await accept([], { hash: "short" })).outcome).toBe("accepted");
     });
 
+    it("trims the samples kept to a lower count, and to none", async () => {
+      for (let n = 1; n <= 4; n++) await store.addSample("shop-cart", makeSample(n), 4);
+      await store.addSample("other", makeSample(9), 4);
+      await store.trimSamples("shop-cart", 2);
+      expect(await store.listSamples("shop-cart")).toEqual([makeSample(4), makeSample(3)]);
+      await store.trimSamples("shop-cart", 0);
+      expect(await store.listSamples("shop-cart")).toEqual([]);
+      await store.trimSamples("never-sampled", 0);
+      expect(await store.listSamples("other")).toEqual([makeSample(9)]);
+    });
+
     it("keeps the newest samples, newest first, and none with keep 0", async () => {
       for (let n = 1; n <= 5; n++) await store.addSample("shop-cart", makeSample(n), 3);
       expect(await store.listSamples("shop-cart")).toEqual([makeSample(5), makeSample(4), makeSample(3)]);

@@ -6,7 +6,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import * as defaults from "./defaults.js";
 import { createConfigLoader } from "./config/load.js";
-import { buildSnapshot, type Snapshot, type SnapshotDeps } from "./config/snapshot.js";
+import { buildSnapshot, type SnapshotDeps } from "./config/snapshot.js";
 import { SnapshotHolder } from "./config/snapshot-holder.js";
 import { createReloader, type Reloader } from "./config/watch.js";
 import { resolveJwtKey } from "./auth/jwt.js";
@@ -17,7 +17,6 @@ import type { RunDispatcher } from "./engine/dispatcher.js";
 import { ConfigError, errorMessage, StoreUnavailableError } from "./errors.js";
 import { createHttpServer } from "./http/app.js";
 import { createSampleBuffer } from "./ingest/sample-buffer.js";
-import { applySampleRetention } from "./ingest/sample-retention.js";
 import { createRateLimits } from "./http/rate-limit.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createHttpTransport } from "./nodes/http-transport.js";
@@ -96,7 +95,12 @@ export async function startRuntime(options: {
     };
     const redis = store.kind === "redis" ? sharedLimiterRedis(settings.storeUrl, logger) : undefined;
     if (redis) acquired.push("the rate limiter's Redis connection", () => redis.disconnect());
-    const samples = createSampleBuffer({ store, intervalMs: defaults.SAMPLE_FLUSH_MS, logger });
+    const samples = createSampleBuffer({
+      store,
+      intervalMs: defaults.SAMPLE_FLUSH_MS,
+      logger,
+      keepNow: (integration) => holder.current.integrations.get(integration)?.samples ?? 0,
+    });
     acquired.push("the sample buffer", () => samples.stop());
     // The runner starts once the port is ours, so a start that cannot listen has neither connected
     // a run queue nor let its worker take jobs. It is created in the turn the server starts
@@ -135,9 +139,7 @@ export async function startRuntime(options: {
         : createLocalRunner(runnerDeps);
     acquired.push("the runner", () => runner.stop(graceMs));
     started.runner = runner;
-    const retainSamples = (previous: Snapshot | null, next: Snapshot): Promise<void> =>
-      applySampleRetention({ store, samples, previous, next, logger });
-    await retainSamples(null, holder.current);
+    await samples.retain(null, holder.current);
     const reloader = createReloader({
       holder,
       loader,
@@ -146,7 +148,7 @@ export async function startRuntime(options: {
       metrics,
       watch: settings.watch,
       debounceMs: defaults.WATCH_DEBOUNCE_MS,
-      onSwap: (previous, next) => void retainSamples(previous, next),
+      onSwap: (previous, next) => void samples.retain(previous, next),
     });
     acquired.push("the config watcher", () => reloader.close());
     const sweeper = startSweeper({

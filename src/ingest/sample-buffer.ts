@@ -1,6 +1,9 @@
 import type { Logger } from "pino";
+import type { Snapshot } from "../config/snapshot.js";
+import { errorMessage } from "../errors.js";
 import type { Store } from "../store/store.js";
 import type { IncomingEvent } from "./event.js";
+import { samplesToTrim } from "./sample-retention.js";
 import { createSample } from "./samples.js";
 
 export interface SampleBuffer {
@@ -8,25 +11,35 @@ export interface SampleBuffer {
   record(event: IncomingEvent, keep: number): void;
   /** Writes what was recorded since the last flush (readers call it first, to see fresh samples). */
   flush(): Promise<void>;
+  /**
+   * After a config swap (or at start, with no `previous`), deletes the stored samples the config no
+   * longer keeps: samples hold request bodies. Queued behind the writes, so none lands after it.
+   */
+  retain(previous: Snapshot | null, next: Snapshot): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * Samples are a debugging aid, so they are not written on the hot path: the last `keep` events
  * of each integration are held in memory and written (flattened) once per interval. A crash
- * loses at most one interval of samples, never an event.
+ * loses at most one interval of samples, never an event. Writes and trims run one after another,
+ * each write with the count the config keeps when it runs (`keepNow`): a request that began
+ * under an older config cannot bring back samples a reload removed.
  */
 export function createSampleBuffer(options: {
   store: Store;
   intervalMs: number;
   logger: Logger;
+  keepNow: (integration: string) => number;
 }): SampleBuffer {
   let pending = new Map<string, { keep: number; events: IncomingEvent[] }>();
   let flushing: Promise<void> = Promise.resolve();
 
   async function write(batch: Map<string, { keep: number; events: IncomingEvent[] }>): Promise<void> {
-    for (const [integration, { keep, events }] of batch) {
-      for (const event of events) {
+    for (const [integration, { events }] of batch) {
+      const keep = options.keepNow(integration);
+      if (keep <= 0) continue;
+      for (const event of events.slice(-keep)) {
         try {
           await options.store.addSample(integration, createSample(event), keep);
         } catch (error) {
@@ -43,6 +56,22 @@ export function createSampleBuffer(options: {
     pending = new Map();
     flushing = flushing.then(() => write(batch));
     return flushing;
+  }
+
+  async function trim(keep: Map<string, number>): Promise<void> {
+    const failures: unknown[] = [];
+    await Promise.all(
+      [...keep].map(([integration, count]) =>
+        options.store.trimSamples(integration, count).catch((error: unknown) => failures.push(error)),
+      ),
+    );
+    // One line for the lot: at start a store outage would fail every integration's trim.
+    if (failures.length > 0) {
+      options.logger.warn(
+        { err: failures[0], integrations: failures.length },
+        `could not delete the samples the config no longer keeps: ${errorMessage(failures[0])}`,
+      );
+    }
   }
 
   const timer = setInterval(() => {
@@ -63,6 +92,13 @@ export function createSampleBuffer(options: {
       if (entry.events.length > keep) entry.events.shift();
     },
     flush,
+    retain(previous, next) {
+      const keep = samplesToTrim(previous, next);
+      if (keep.size === 0) return flushing;
+      flush();
+      flushing = flushing.then(() => trim(keep));
+      return flushing;
+    },
     async stop() {
       clearInterval(timer);
       await flush();

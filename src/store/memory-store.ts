@@ -92,10 +92,7 @@ export class MemoryStore implements Store {
 
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
     this.#assertOpen();
-    if (keep <= 0) {
-      this.#samples.delete(integration);
-      return;
-    }
+    if (keep <= 0) return this.trimSamples(integration, 0);
     const kept = [JSON.stringify(sample), ...(this.#samples.get(integration) ?? [])].slice(0, keep);
     this.#samples.set(integration, kept);
   }

@@ -127,11 +127,8 @@ export class RedisStore implements Store {
   }
 
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
-    const key = `${this.#prefix}samples:${integration}`;
-    if (keep <= 0) {
-      await this.#call(() => this.#redis.del(key));
-      return;
-    }
+    if (keep <= 0) return this.trimSamples(integration, 0);
+    const key = this.#samplesKey(integration);
     const json = JSON.stringify(sample);
     const results = await this.#call(() =>
       this.#redis
@@ -145,14 +142,18 @@ export class RedisStore implements Store {
   }
 
   async trimSamples(integration: string, keep: number): Promise<void> {
-    const key = `${this.#prefix}samples:${integration}`;
+    const key = this.#samplesKey(integration);
     // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
     if (keep <= 0) await this.#call(() => this.#redis.del(key));
     else await this.#call(() => this.#redis.ltrim(key, 0, keep - 1));
   }
 
+  #samplesKey(integration: string): string {
+    return `${this.#prefix}samples:${integration}`;
+  }
+
   async listSamples(integration: string): Promise<Sample[]> {
-    const items = await this.#call(() => this.#redis.lrange(`${this.#prefix}samples:${integration}`, 0, -1));
+    const items = await this.#call(() => this.#redis.lrange(this.#samplesKey(integration), 0, -1));
     return items.map((json) => JSON.parse(json) as Sample);
   }
 

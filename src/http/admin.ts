@@ -44,7 +44,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     }
     await deps.samples.flush();
     // Newest first. A lowered `samples` (down to 0) is trimmed in the store just after the reload
-    // (ingest/sample-retention.ts); this slice makes it hold from the reload's first answer.
+    // (the sample buffer's `retain`); this slice makes it hold from the reload's first answer.
     const samples = await deps.store.listSamples(id);
     sendJson(res, 200, { samples: samples.slice(0, integration.samples) });
   });

@@ -24,6 +24,18 @@ afterEach(async () => {
 
 const key = (label: string, ttlMs = 60_000) => ({ scope: "shop-cart", hash: testHash(label), ttlMs });
 
+/** A file served once and closed, whose server row now names `pid`, as a killed or another process leaves it. */
+async function fileServedBy(pid: number, token: string): Promise<string> {
+  const file = nextFile();
+  await open(file, true).close();
+  const raw = new Database(file);
+  raw
+    .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, 'x')")
+    .run(pid, token);
+  raw.close();
+  return file;
+}
+
 describe("the SQLite store's server", () => {
   it("refuses a second server on the same file, naming the file and the serving process", () => {
     const file = nextFile();
@@ -41,40 +53,22 @@ describe("the SQLite store's server", () => {
   });
 
   it("takes over the file from a server that was killed", async () => {
-    const file = nextFile();
-    await open(file, true).close();
-    const raw = new Database(file);
-    raw
-      .prepare(
-        "INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, 999999999, 'gone', 'x')",
-      )
-      .run();
-    raw.close();
+    const file = await fileServedBy(999_999_999, "gone");
     expect(() => open(file, true)).not.toThrow();
   });
 
   it("takes over the file from an earlier process that had this very pid (PID 1 in a restarted container)", async () => {
-    const file = nextFile();
-    await open(file, true).close();
-    const raw = new Database(file);
-    raw
-      .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, 'earlier', 'x')")
-      .run(process.pid);
-    raw.close();
+    const file = await fileServedBy(process.pid, "earlier");
     expect(() => open(file, true)).not.toThrow();
   });
 
   it("does not upgrade a file an older server still serves, and upgrades it once that server is gone", async () => {
-    const file = nextFile();
-    await open(file, true).close();
+    // A live process (this test's parent) serves the file, back at version 2 as an older Inlet left it.
+    const file = await fileServedBy(process.ppid, "older");
     const raw = new Database(file);
-    // Back to version 2, as an older Inlet left it, with a live process (this test's parent) serving it.
     raw.exec(
       "CREATE INDEX runs_workflow ON runs (workflow, seq); CREATE INDEX runs_status ON runs (status, seq); PRAGMA user_version = 2",
     );
-    raw
-      .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, 'older', 'x')")
-      .run(process.ppid);
     const refused = expect.objectContaining({
       code: "store-in-use",
       message: expect.stringContaining(

@@ -92,16 +92,18 @@ export class MemoryStore implements Store {
 
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
     this.#assertOpen();
-    if (keep <= 0) return this.trimSamples(integration, 0);
+    if (keep <= 0) return this.trimSamples(new Map([[integration, 0]]));
     const kept = [JSON.stringify(sample), ...(this.#samples.get(integration) ?? [])].slice(0, keep);
     this.#samples.set(integration, kept);
   }
 
-  async trimSamples(integration: string, keep: number): Promise<void> {
+  async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
     this.#assertOpen();
-    const kept = (this.#samples.get(integration) ?? []).slice(0, Math.max(0, keep));
-    if (kept.length === 0) this.#samples.delete(integration);
-    else this.#samples.set(integration, kept);
+    for (const [integration, count] of keep) {
+      const kept = (this.#samples.get(integration) ?? []).slice(0, Math.max(0, count));
+      if (kept.length === 0) this.#samples.delete(integration);
+      else this.#samples.set(integration, kept);
+    }
   }
 
   async listSamples(integration: string): Promise<Sample[]> {

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Redis, type ChainableCommander } from "ioredis";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
 import {
@@ -127,25 +127,22 @@ export class RedisStore implements Store {
   }
 
   async addSample(integration: string, sample: Sample, keep: number): Promise<void> {
-    if (keep <= 0) return this.trimSamples(integration, 0);
+    if (keep <= 0) return this.trimSamples(new Map([[integration, 0]]));
     const key = this.#samplesKey(integration);
     const json = JSON.stringify(sample);
-    const results = await this.#call(() =>
-      this.#redis
-        .multi()
-        .lpush(key, json)
-        .ltrim(key, 0, keep - 1)
-        .exec(),
-    );
-    const failed = results?.find(([error]) => error !== null)?.[0];
-    if (failed) throw new StoreUnavailableError(`Redis store failed: ${failed.message}`, { cause: failed });
+    await this.#exec(this.#redis.multi().lpush(key, json).ltrim(key, 0, keep - 1));
   }
 
-  async trimSamples(integration: string, keep: number): Promise<void> {
-    const key = this.#samplesKey(integration);
-    // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
-    if (keep <= 0) await this.#call(() => this.#redis.del(key));
-    else await this.#call(() => this.#redis.ltrim(key, 0, keep - 1));
+  async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
+    if (keep.size === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const [integration, count] of keep) {
+      const key = this.#samplesKey(integration);
+      // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
+      if (count <= 0) pipeline.del(key);
+      else pipeline.ltrim(key, 0, count - 1);
+    }
+    await this.#exec(pipeline);
   }
 
   #samplesKey(integration: string): string {
@@ -239,6 +236,13 @@ export class RedisStore implements Store {
   }
 
   /** Connection refused, timed out, closed: the ingress answers 503 instead of guessing. */
+  /** Sends a MULTI or pipeline; a command of it that failed fails the whole call. */
+  async #exec(batch: ChainableCommander): Promise<void> {
+    const results = await this.#call(() => batch.exec());
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (failed) throw new StoreUnavailableError(`Redis store failed: ${failed.message}`, { cause: failed });
+  }
+
   async #call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

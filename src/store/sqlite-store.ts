@@ -125,8 +125,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async trimSamples(integration: string, keep: number): Promise<void> {
-    await this.#write(() => this.#trimSamplesNow(integration, keep));
+  async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
+    if (keep.size === 0) return;
+    await this.#write(() => {
+      for (const [integration, count] of keep) this.#trimSamplesNow(integration, count);
+    });
   }
 
   async listSamples(integration: string): Promise<Sample[]> {

@@ -86,8 +86,11 @@ export interface Store {
   sweepExpiredKeys(nowMs: number): Promise<number>;
 
   addSample(integration: string, sample: Sample, keep: number): Promise<void>;
-  /** Keeps only the newest `keep` samples of the integration (none for 0): its config kept fewer. */
-  trimSamples(integration: string, keep: number): Promise<void>;
+  /**
+   * Keeps only the newest `keep.get(id)` samples of each listed integration (none for 0): its config
+   * keeps fewer. One write for the lot, however many are listed (a start lists every integration).
+   */
+  trimSamples(keep: ReadonlyMap<string, number>): Promise<void>;
   /** Newest first. */
   listSamples(integration: string): Promise<Sample[]>;
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { Snapshot } from "../../src/config/snapshot.js";
 import { createSampleBuffer } from "../../src/ingest/sample-buffer.js";
+import { createSample } from "../../src/ingest/samples.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import { memoryLogger } from "../helpers/start-server.js";
 import { orderEvent } from "../helpers/temp-project.js";
@@ -25,6 +27,42 @@ describe("the sample buffer", () => {
       keep = 0;
       await buffer.flush();
       expect((await store.listSamples("orders")).map((sample) => sample.eventId)).toEqual(["e2"]);
+    } finally {
+      await buffer.stop();
+      await store.close();
+    }
+  });
+
+  it("trims every integration of a start in one store call, keeping each one's newest samples", async () => {
+    /** A real store that counts its trim calls. */
+    class CountingStore extends MemoryStore {
+      trims = 0;
+      override async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
+        this.trims += 1;
+        return super.trimSamples(keep);
+      }
+    }
+    const store = new CountingStore();
+    const ids = Array.from({ length: 300 }, (_, index) => `shop-${index}`);
+    for (const id of ids) {
+      for (let n = 1; n <= 3; n++) {
+        await store.addSample(id, createSample({ ...orderEvent(`${id}-${n}`, String(n)), integration: id }), 3);
+      }
+    }
+    // What samplesToTrim reads of a snapshot: each integration's `samples`.
+    const started = { integrations: new Map(ids.map((id) => [id, { samples: 1 }])) } as unknown as Snapshot;
+    const buffer = createSampleBuffer({
+      store,
+      intervalMs: 60_000,
+      logger: memoryLogger().logger,
+      keepNow: () => 1,
+    });
+    try {
+      await buffer.retain(null, started);
+      expect(store.trims).toBe(1);
+      for (const id of [ids[0]!, ids[299]!]) {
+        expect((await store.listSamples(id)).map((sample) => sample.eventId)).toEqual([`${id}-3`]);
+      }
     } finally {
       await buffer.stop();
       await store.close();

@@ -187,11 +187,14 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
     it("trims the samples kept to a lower count, and to none", async () => {
       for (let n = 1; n <= 4; n++) await store.addSample("shop-cart", makeSample(n), 4);
       await store.addSample("other", makeSample(9), 4);
-      await store.trimSamples("shop-cart", 2);
+      await store.addSample("third", makeSample(7), 4);
+      await store.trimSamples(new Map([["shop-cart", 2], ["third", 0]]));
       expect(await store.listSamples("shop-cart")).toEqual([makeSample(4), makeSample(3)]);
-      await store.trimSamples("shop-cart", 0);
+      expect(await store.listSamples("third")).toEqual([]);
+      await store.trimSamples(new Map([["shop-cart", 0], ["never-sampled", 0]]));
       expect(await store.listSamples("shop-cart")).toEqual([]);
-      await store.trimSamples("never-sampled", 0);
+      expect(await store.listSamples("other")).toEqual([makeSample(9)]);
+      await store.trimSamples(new Map());
       expect(await store.listSamples("other")).toEqual([makeSample(9)]);
     });
 

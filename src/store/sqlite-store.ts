@@ -4,6 +4,7 @@ import type { IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite, SQLITE_SCHEMA_VERSION, SQLITE_SERVER_ROW_VERSION } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
 import { RUN_PRUNE_SLACK_SHARE, SQLITE_BUSY_TIMEOUT_MS } from "../defaults.js";
+import { processStartMs } from "./process-start.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
@@ -16,9 +17,13 @@ import type {
   RunRef,
   Sample,
   Store,
+  TrimOptions,
 } from "./store.js";
 import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
+
+/** processStartMs is whole-second accurate: a start this much after the claim is surely later. */
+const PROCESS_START_SLACK_MS = 2000;
 
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
 const SWEEP_DELETE_CHUNK = 5000;
@@ -125,9 +130,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
-    if (keep.size === 0) return;
+  async trimSamples(keep: ReadonlyMap<string, number>, options: TrimOptions = {}): Promise<void> {
+    if (keep.size === 0 && !options.dropUnlisted) return;
     await this.#write(() => {
+      if (options.dropUnlisted) this.#sql.deleteUnlistedSamples.run(JSON.stringify([...keep.keys()]));
       for (const [integration, count] of keep) this.#trimSamplesNow(integration, count);
     });
   }
@@ -392,11 +398,26 @@ const tokensServedHere = new Set<string>();
 /** The pid of the live process serving the file, or null. */
 function liveServer(db: Database.Database): number | null {
   const row = db
-    .prepare<[], { pid: number; token: string }>("SELECT pid, token FROM server WHERE id = 1")
+    .prepare<[], { pid: number; token: string; started_at: string }>(
+      "SELECT pid, token, started_at FROM server WHERE id = 1",
+    )
     .get();
   if (!row) return null;
-  const alive = row.pid === process.pid ? tokensServedHere.has(row.token) : isAlive(row.pid);
+  const alive =
+    row.pid === process.pid
+      ? tokensServedHere.has(row.token)
+      : isAlive(row.pid) && !startedAfter(row.pid, Date.parse(row.started_at));
   return alive ? row.pid : null;
+}
+
+/**
+ * A process that started after the row was written is not the server that wrote it: the pid was
+ * reused after that server died. Where the start cannot be told, the process counts as the server.
+ */
+function startedAfter(pid: number, claimedAtMs: number): boolean {
+  const startedAtMs = processStartMs(pid);
+  if (startedAtMs === null || Number.isNaN(claimedAtMs)) return false;
+  return startedAtMs > claimedAtMs + PROCESS_START_SLACK_MS;
 }
 
 /** A process that no longer exists left its server row behind (killed); one we may not signal is alive. */

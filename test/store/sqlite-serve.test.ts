@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,17 +25,31 @@ afterEach(async () => {
 
 const key = (label: string, ttlMs = 60_000) => ({ scope: "shop-cart", hash: testHash(label), ttlMs });
 
-/** A file served once and closed, whose server row now names `pid`, as a killed or another process leaves it. */
-async function fileServedBy(pid: number, token: string): Promise<string> {
+/**
+ * A file served once and closed, whose server row now names `pid`, as a killed or another process
+ * leaves it; claimed at `startedAt` (by default a time that does not parse: the start is not checked).
+ */
+async function fileServedBy(pid: number, token: string, startedAt = "x"): Promise<string> {
   const file = nextFile();
   await open(file, true).close();
   const raw = new Database(file);
   raw
-    .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, 'x')")
-    .run(pid, token);
+    .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, ?)")
+    .run(pid, token, startedAt);
   raw.close();
   return file;
 }
+
+/** A live process other than this one, started now; killed after the test. */
+function liveProcess(): ChildProcess {
+  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+  children.push(child);
+  return child;
+}
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
 
 describe("the SQLite store's server", () => {
   it("refuses a second server on the same file, naming the file and the serving process", () => {
@@ -56,6 +71,25 @@ describe("the SQLite store's server", () => {
     const file = await fileServedBy(999_999_999, "gone");
     expect(() => open(file, true)).not.toThrow();
   });
+
+  it.runIf(process.platform === "linux")(
+    "takes over the file from a killed server whose pid a later process now has, and not from a live server",
+    async () => {
+      const reused = liveProcess().pid!;
+      const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      const stale = await fileServedBy(reused, "killed long ago", anHourAgo);
+      expect(() => open(stale, true)).not.toThrow();
+
+      const serving = liveProcess().pid!;
+      const file = await fileServedBy(serving, "serving", new Date().toISOString());
+      expect(() => open(file, true)).toThrow(
+        expect.objectContaining({
+          code: "store-in-use",
+          message: expect.stringContaining(String(serving)) as unknown,
+        }),
+      );
+    },
+  );
 
   it("takes over the file from an earlier process that had this very pid (PID 1 in a restarted container)", async () => {
     const file = await fileServedBy(process.pid, "earlier");

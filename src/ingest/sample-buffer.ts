@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Snapshot } from "../config/snapshot.js";
 import { errorMessage } from "../errors.js";
-import type { Store } from "../store/store.js";
+import type { Store, TrimOptions } from "../store/store.js";
 import type { IncomingEvent } from "./event.js";
 import { samplesToTrim } from "./sample-retention.js";
 import { createSample } from "./samples.js";
@@ -13,7 +13,8 @@ export interface SampleBuffer {
   flush(): Promise<void>;
   /**
    * After a config swap (or at start, with no `previous`), deletes the stored samples the config no
-   * longer keeps: samples hold request bodies. Queued behind the writes, so none lands after it.
+   * longer keeps: samples hold request bodies. At start that includes every integration the config
+   * does not name. Queued behind the writes, so none lands after it.
    */
   retain(previous: Snapshot | null, next: Snapshot): Promise<void>;
   stop(): Promise<void>;
@@ -63,9 +64,9 @@ export function createSampleBuffer(options: {
    * writes pending at once made V8 allocate later requests' writes straight in the old generation
    * (allocation-site pretenuring), where they kept young objects alive and slowed every scavenge.
    */
-  async function trim(keep: Map<string, number>): Promise<void> {
+  async function trim(keep: Map<string, number>, trimOptions: TrimOptions): Promise<void> {
     try {
-      await options.store.trimSamples(keep);
+      await options.store.trimSamples(keep, trimOptions);
     } catch (error) {
       options.logger.warn(
         { err: error, integrations: keep.size },
@@ -94,9 +95,11 @@ export function createSampleBuffer(options: {
     flush,
     retain(previous, next) {
       const keep = samplesToTrim(previous, next);
-      if (keep.size === 0) return flushing;
+      // A start lists the whole config: an integration it does not list was removed while down.
+      const dropUnlisted = previous === null;
+      if (keep.size === 0 && !dropUnlisted) return flushing;
       flush();
-      flushing = flushing.then(() => trim(keep));
+      flushing = flushing.then(() => trim(keep, { dropUnlisted }));
       return flushing;
     },
     async stop() {

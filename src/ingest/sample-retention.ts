@@ -4,7 +4,7 @@ import type { Snapshot } from "../config/snapshot.js";
  * The integrations whose stored samples exceed what `next` keeps, with the count to keep: one whose
  * `samples` was lowered, and one removed from the config (0). With no `previous` (at start) every
  * configured integration is listed with its count, which catches a count lowered while the server
- * was down; samples of an integration removed while it was down are not found this way.
+ * was down (the start also deletes the samples of every integration not listed).
  */
 export function samplesToTrim(previous: Snapshot | null, next: Snapshot): Map<string, number> {
   const keep = new Map<string, number>();

@@ -10,6 +10,7 @@ import type {
   RunStatus,
   Sample,
   Store,
+  TrimOptions,
 } from "./store.js";
 import { eventNotFound, isFinished, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
@@ -97,8 +98,12 @@ export class MemoryStore implements Store {
     this.#samples.set(integration, kept);
   }
 
-  async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
+  async trimSamples(keep: ReadonlyMap<string, number>, options: TrimOptions = {}): Promise<void> {
     this.#assertOpen();
+    if (options.dropUnlisted) {
+      for (const integration of this.#samples.keys())
+        if (!keep.has(integration)) this.#samples.delete(integration);
+    }
     for (const [integration, count] of keep) {
       const kept = (this.#samples.get(integration) ?? []).slice(0, Math.max(0, count));
       if (kept.length === 0) this.#samples.delete(integration);

@@ -22,6 +22,7 @@ import type {
   RunStatus,
   Sample,
   Store,
+  TrimOptions,
 } from "./store.js";
 import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
@@ -34,6 +35,8 @@ const REDIS_CONNECT_TIMEOUT_MS = 5000;
 const REDIS_COMMAND_TIMEOUT_MS = 5000;
 /** Reconnects a command in flight may wait for before it fails; small, so failure is fast. */
 const REDIS_MAX_RETRIES_PER_REQUEST = 1;
+/** Keys SCAN looks at per call while listing sampled integrations (Redis's own default is 10). */
+const SCAN_COUNT = 1000;
 
 export interface RedisStoreOptions extends StoreTuning {
   readonly prefix: string;
@@ -130,23 +133,47 @@ export class RedisStore implements Store {
     if (keep <= 0) return this.trimSamples(new Map([[integration, 0]]));
     const key = this.#samplesKey(integration);
     const json = JSON.stringify(sample);
-    await this.#exec(this.#redis.multi().lpush(key, json).ltrim(key, 0, keep - 1));
+    await this.#exec(
+      this.#redis
+        .multi()
+        .lpush(key, json)
+        .ltrim(key, 0, keep - 1),
+    );
   }
 
-  async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
-    if (keep.size === 0) return;
+  async trimSamples(keep: ReadonlyMap<string, number>, options: TrimOptions = {}): Promise<void> {
     const pipeline = this.#redis.pipeline();
+    if (options.dropUnlisted) {
+      for (const key of await this.#sampledKeys()) {
+        if (!keep.has(key.slice(this.#samplesKey("").length))) pipeline.del(key);
+      }
+    }
     for (const [integration, count] of keep) {
       const key = this.#samplesKey(integration);
       // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
       if (count <= 0) pipeline.del(key);
       else pipeline.ltrim(key, 0, count - 1);
     }
-    await this.#exec(pipeline);
+    if (pipeline.length > 0) await this.#exec(pipeline);
   }
 
   #samplesKey(integration: string): string {
     return `${this.#prefix}samples:${integration}`;
+  }
+
+  /** Every integration's samples list, found with SCAN (never KEYS, which blocks the server). */
+  async #sampledKeys(): Promise<string[]> {
+    const match = `${this.#samplesKey("").replace(/[*?[\]\\]/g, "\\$&")}*`;
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await this.#call(() =>
+        this.#redis.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT),
+      );
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== "0");
+    return keys;
   }
 
   async listSamples(integration: string): Promise<Sample[]> {

@@ -93,6 +93,10 @@ export function prepareStatements(db: Database.Database) {
          (SELECT seq FROM samples WHERE integration = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
     ),
     deleteSamples: db.prepare<[string]>("DELETE FROM samples WHERE integration = ?"),
+    // The integrations kept come as one JSON array: a start may list thousands.
+    deleteUnlistedSamples: db.prepare<[string]>(
+      "DELETE FROM samples WHERE integration NOT IN (SELECT value FROM json_each(?))",
+    ),
     listSamples: db
       .prepare<[string], string>("SELECT json FROM samples WHERE integration = ? ORDER BY seq DESC")
       .pluck(),

@@ -30,6 +30,11 @@ export interface Sample {
   readonly flattened: Readonly<Record<string, unknown>>;
 }
 
+export interface TrimOptions {
+  /** Also delete the samples of every integration not in the map. */
+  readonly dropUnlisted?: boolean;
+}
+
 export type RunStatus = "queued" | "running" | "succeeded" | "failed";
 export type NodeStatus = "running" | "succeeded" | "failed";
 
@@ -88,9 +93,10 @@ export interface Store {
   addSample(integration: string, sample: Sample, keep: number): Promise<void>;
   /**
    * Keeps only the newest `keep.get(id)` samples of each listed integration (none for 0): its config
-   * keeps fewer. One write for the lot, however many are listed (a start lists every integration).
+   * keeps fewer. With `dropUnlisted`, also deletes every sample of an integration not listed: a
+   * start lists the whole config. One write for the lot, however many are listed.
    */
-  trimSamples(keep: ReadonlyMap<string, number>): Promise<void>;
+  trimSamples(keep: ReadonlyMap<string, number>, options?: TrimOptions): Promise<void>;
   /** Newest first. */
   listSamples(integration: string): Promise<Sample[]>;
 

@@ -147,7 +147,7 @@ describe("hot reload", () => {
     await eventually(async () => expect(await server!.store.listSamples("a")).toEqual([]));
   });
 
-  it("deletes the samples of an integration removed from the config, and trims at start what a config lowered while down", async () => {
+  it("deletes the samples of an integration removed from the config, and at start those a config lowered or removed while down", async () => {
     project = await tempProject({
       "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 3" }),
       "integrations/b.yaml": integrationYaml({ id: "b", endpoint: ENDPOINT_B, extra: "samples: 3" }),
@@ -171,5 +171,11 @@ describe("hot reload", () => {
     expect(await server.reloader.reload("test")).toBe(true);
     await eventually(async () => expect(await server!.store.listSamples("b")).toEqual([]));
     expect(await server.store.listSamples("a")).toHaveLength(1);
+
+    await server.shutdown();
+    await project.remove("integrations/a.yaml");
+    await project.write("integrations/b.yaml", integrationYaml({ id: "b", endpoint: ENDPOINT_B }));
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store });
+    expect(await server.store.listSamples("a")).toEqual([]);
   });
 });

@@ -46,7 +46,11 @@ describe("the sample buffer", () => {
     const ids = Array.from({ length: 300 }, (_, index) => `shop-${index}`);
     for (const id of ids) {
       for (let n = 1; n <= 3; n++) {
-        await store.addSample(id, createSample({ ...orderEvent(`${id}-${n}`, String(n)), integration: id }), 3);
+        await store.addSample(
+          id,
+          createSample({ ...orderEvent(`${id}-${n}`, String(n)), integration: id }),
+          3,
+        );
       }
     }
     // What samplesToTrim reads of a snapshot: each integration's `samples`.

@@ -188,14 +188,44 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       for (let n = 1; n <= 4; n++) await store.addSample("shop-cart", makeSample(n), 4);
       await store.addSample("other", makeSample(9), 4);
       await store.addSample("third", makeSample(7), 4);
-      await store.trimSamples(new Map([["shop-cart", 2], ["third", 0]]));
+      await store.trimSamples(
+        new Map([
+          ["shop-cart", 2],
+          ["third", 0],
+        ]),
+      );
       expect(await store.listSamples("shop-cart")).toEqual([makeSample(4), makeSample(3)]);
       expect(await store.listSamples("third")).toEqual([]);
-      await store.trimSamples(new Map([["shop-cart", 0], ["never-sampled", 0]]));
+      await store.trimSamples(
+        new Map([
+          ["shop-cart", 0],
+          ["never-sampled", 0],
+        ]),
+      );
       expect(await store.listSamples("shop-cart")).toEqual([]);
       expect(await store.listSamples("other")).toEqual([makeSample(9)]);
       await store.trimSamples(new Map());
       expect(await store.listSamples("other")).toEqual([makeSample(9)]);
+    });
+
+    it("deletes every sample of the integrations a start does not list, and only those", async () => {
+      for (const integration of ["kept", "lowered", "removed", "odd*[id]"]) {
+        for (let n = 1; n <= 3; n++) await store.addSample(integration, makeSample(n), 3);
+      }
+      await store.trimSamples(
+        new Map([
+          ["kept", 3],
+          ["lowered", 1],
+          ["never-sampled", 2],
+        ]),
+        { dropUnlisted: true },
+      );
+      expect(await store.listSamples("kept")).toEqual([makeSample(3), makeSample(2), makeSample(1)]);
+      expect(await store.listSamples("lowered")).toEqual([makeSample(3)]);
+      expect(await store.listSamples("removed")).toEqual([]);
+      expect(await store.listSamples("odd*[id]")).toEqual([]);
+      await store.trimSamples(new Map(), { dropUnlisted: true });
+      expect(await store.listSamples("kept")).toEqual([]);
     });
 
     it("keeps the newest samples, newest first, and none with keep 0", async () => {

@@ -1,6 +1,5 @@
 import { Command } from "commander";
 import { createLogger } from "../log.js";
-import { startRuntime } from "../runtime.js";
 import { readSettings } from "../settings.js";
 import { ConfigError, errorMessage } from "../errors.js";
 import { formatText } from "../config/format/text.js";
@@ -13,6 +12,9 @@ export function serveCommand(): Command {
       const logger = createLogger({ level: settings.logLevel });
       let runtime;
       try {
+        // Loaded here: the runtime's dependencies (express, BullMQ, SQLite) cost every other
+        // command, such as `inlet validate` in CI, about half a second.
+        const { startRuntime } = await import("../runtime.js");
         runtime = await startRuntime({ settings, env: process.env, logger });
       } catch (error) {
         if (error instanceof ConfigError) {

@@ -6,7 +6,6 @@ import { formatText } from "../config/format/text.js";
 import { ConfigError, InletError } from "../errors.js";
 import { builtinRegistry } from "../nodes/registry.js";
 import { readSettings } from "../settings.js";
-import { openStore } from "../store/open-store.js";
 import { configDir } from "./config-dir.js";
 
 export function tokenCommand(): Command {
@@ -31,6 +30,8 @@ export function tokenCommand(): Command {
 }
 
 async function storedSecret(storeUrl: string, redisPrefix: string): Promise<string> {
+  // Loaded only when needed, as `serve` loads the runtime: the stores' clients are slow to load.
+  const { openStore } = await import("../store/open-store.js");
   const store = await openStore(storeUrl, { redisPrefix });
   try {
     return await store.getOrCreateSecret("jwt-signing-secret", () => {

@@ -4,6 +4,7 @@ import type { Located } from "./located.js";
 import { diagnosticAt } from "./positions.js";
 import { compileWorkflow, type CompiledWorkflow } from "../engine/compile-workflow.js";
 import type { NodeRegistry } from "../nodes/registry.js";
+import { createTemplateCache } from "../templates/compile-value.js";
 
 /**
  * Compiles every workflow with the real node compilers, so template syntax is checked by the
@@ -15,10 +16,12 @@ export function checkTemplates(
 ): { diagnostics: Diagnostic[]; workflows: ReadonlyMap<string, CompiledWorkflow> } {
   const diagnostics: Diagnostic[] = [];
   const compiled = new Map<string, CompiledWorkflow>();
+  const templates = createTemplateCache();
   for (const { doc, source } of workflows) {
     let failed = false;
     const workflow = compileWorkflow(doc, {
       registry,
+      templates,
       onError: (path, message) => {
         failed = true;
         diagnostics.push(diagnosticAt(source, path, "template-syntax", message));

@@ -2,7 +2,12 @@ import type { WorkflowDoc } from "../config/documents.js";
 import { InletError } from "../errors.js";
 import type { CompiledNode } from "../nodes/node-type.js";
 import type { NodeRegistry } from "../nodes/registry.js";
-import { createTemplateCompiler, formatConfigPath, type ConfigPath } from "../templates/compile-value.js";
+import {
+  createTemplateCompiler,
+  formatConfigPath,
+  type ConfigPath,
+  type TemplateCache,
+} from "../templates/compile-value.js";
 import { buildGraph, type WorkflowGraph } from "./graph.js";
 
 export interface CompiledWorkflowNode {
@@ -32,11 +37,11 @@ type Reporter = (path: ConfigPath, message: string) => void;
  */
 export function compileWorkflow(
   doc: WorkflowDoc,
-  options: { registry: NodeRegistry; onError?: Reporter },
+  options: { registry: NodeRegistry; onError?: Reporter; templates?: TemplateCache },
 ): CompiledWorkflow {
   const strict = doc.strict ?? false;
   const workflowId = doc.id;
-  const { registry } = options;
+  const { registry, templates: cache } = options;
   // Compiled templates keep their compiler, and through it this scope: `options` stays out of it,
   // and the callback is let go once compiled, so a snapshot does not keep what the caller's
   // callback holds (the YAML document it positions errors in, ~10 KB a workflow).
@@ -55,6 +60,7 @@ export function compileWorkflow(
       throw new Error(`node type "${node.type}" is not registered (validation should have caught it)`);
     const templates = createTemplateCompiler({
       strict,
+      cache,
       onError: (path, message) => {
         if (!report) throw new Error(`workflow ${workflowId}: a template was compiled after its workflow`);
         report(["nodes", index, ...path], message);

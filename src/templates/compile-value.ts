@@ -70,6 +70,17 @@ function renderError(path: ConfigPath, message: string, cause?: unknown): NodeRu
   });
 }
 
+/**
+ * Compiled templates by strictness and source, shared by the workflows of one config load: a
+ * compiled template is ~1 KB of generated code, and generated configs repeat the same templates
+ * across thousands of workflows. Rendering keeps no state in the template, so sharing is safe.
+ */
+export type TemplateCache = Map<string, nunjucks.Template | Error>;
+
+export function createTemplateCache(): TemplateCache {
+  return new Map();
+}
+
 function tryCompile(source: string, env: nunjucks.Environment): nunjucks.Template | Error {
   try {
     return new nunjucks.Template(source, env, undefined, true);
@@ -90,9 +101,20 @@ function unwrapSafeString(value: unknown): unknown {
 export function createTemplateCompiler(options: {
   strict: boolean;
   onError?: (path: ConfigPath, message: string) => void;
+  cache?: TemplateCache;
 }): TemplateCompiler {
-  const { strict } = options;
+  const { strict, cache } = options;
   const env = templateEnvironment({ strict });
+
+  /** Compiles once per source and strictness within the cache's load. */
+  function compile(source: string): nunjucks.Template | Error {
+    const key = `${strict ? "strict" : "lenient"}:${source}`;
+    const cached = cache?.get(key);
+    if (cached) return cached;
+    const compiled = tryCompile(source, env);
+    cache?.set(key, compiled);
+    return compiled;
+  }
 
   function syntaxError(path: ConfigPath, error: unknown): Render {
     const message = cleanMessage(error);
@@ -136,13 +158,13 @@ export function createTemplateCompiler(options: {
     const inner = LONE_EXPRESSION.exec(source)?.[1];
     if (inner === undefined) return undefined;
     // A source such as "{{ a }} {{ b }}" also matches the pattern, but "(a }} {{ b)" does not parse.
-    const template = tryCompile(`{{ (${inner}) | ${CAPTURE_FILTER} }}`, env);
+    const template = compile(`{{ (${inner}) | ${CAPTURE_FILTER} }}`);
     return template instanceof Error ? undefined : renderCapture(template, path, source);
   }
 
   function compileString(source: string, path: ConfigPath, mode: { keepType: boolean }): Render {
     if (!TEMPLATE_MARKERS.test(source)) return () => source;
-    const template = tryCompile(source, env);
+    const template = compile(source);
     if (template instanceof Error) return syntaxError(path, template);
     return (mode.keepType ? compileLone(source, path) : undefined) ?? renderText(template, path);
   }
@@ -174,7 +196,7 @@ export function createTemplateCompiler(options: {
     expression(expression, path) {
       const inner = LONE_EXPRESSION.exec(expression)?.[1] ?? expression;
       const source = `{{ ${inner} }}`;
-      const template = tryCompile(source, env);
+      const template = compile(source);
       if (template instanceof Error) return { evaluate: syntaxError(path, template) };
       const lone = compileLone(source, path);
       if (!lone)

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InletError, NodeRunError } from "../../src/errors.js";
-import { createTemplateCompiler, type ConfigPath } from "../../src/templates/compile-value.js";
+import {
+  createTemplateCache,
+  createTemplateCompiler,
+  type ConfigPath,
+} from "../../src/templates/compile-value.js";
 
 const INJECTION = '{{ range.constructor("return process")() }}';
 
@@ -169,5 +173,28 @@ describe("run-time errors", () => {
   it("are non-retryable NodeRunErrors naming the field", () => {
     const value = lenient().value({ n: "{{ request.body.nothing() }}" }, ["values"]);
     expect(() => value.render(scope)).toThrow(/template error in values\.n: .*undefined/);
+  });
+});
+
+describe("a template cache shared by the workflows of one load", () => {
+  it("compiles each source once per strictness: a strict and a lenient workflow keep their own behaviour", () => {
+    const cache = createTemplateCache();
+    const source = "{{ request.body.missing }} and {{ request.body.email }}";
+    const strict = createTemplateCompiler({ strict: true, cache }).text(source, ["url"]);
+    const lenientText = createTemplateCompiler({ strict: false, cache }).text(source, ["url"]);
+    const again = createTemplateCompiler({ strict: false, cache }).text(source, ["url"]);
+    expect(cache.size).toBe(2);
+    expect(() => strict.render(scope)).toThrow(NodeRunError);
+    expect(lenientText.render(scope)).toBe(" and a@b.c");
+    expect(again.render(scope)).toBe(" and a@b.c");
+  });
+
+  it("reports a syntax error at each path that repeats the broken source", () => {
+    const cache = createTemplateCache();
+    const errors: ConfigPath[] = [];
+    for (const path of [["a"], ["b"]]) {
+      createTemplateCompiler({ strict: false, cache, onError: (at) => errors.push(at) }).value("{{ x ", path);
+    }
+    expect(errors).toEqual([["a"], ["b"]]);
   });
 });

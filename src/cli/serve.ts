@@ -12,8 +12,8 @@ export function serveCommand(): Command {
       const logger = createLogger({ level: settings.logLevel });
       let runtime;
       try {
-        // Loaded here: the runtime's dependencies (express, BullMQ, SQLite) cost every other
-        // command, such as `inlet validate` in CI, about half a second.
+        // Loaded here: loading the runtime's dependencies (express, BullMQ, SQLite) would cost
+        // every other command, such as `inlet validate` in CI, a few tenths of a second.
         const { startRuntime } = await import("../runtime.js");
         runtime = await startRuntime({ settings, env: process.env, logger });
       } catch (error) {

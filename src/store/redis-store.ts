@@ -35,8 +35,6 @@ const REDIS_CONNECT_TIMEOUT_MS = 5000;
 const REDIS_COMMAND_TIMEOUT_MS = 5000;
 /** Reconnects a command in flight may wait for before it fails; small, so failure is fast. */
 const REDIS_MAX_RETRIES_PER_REQUEST = 1;
-/** Keys SCAN looks at per call while listing sampled integrations (Redis's own default is 10). */
-const SCAN_COUNT = 1000;
 
 export interface RedisStoreOptions extends StoreTuning {
   readonly prefix: string;
@@ -137,43 +135,37 @@ export class RedisStore implements Store {
       this.#redis
         .multi()
         .lpush(key, json)
-        .ltrim(key, 0, keep - 1),
+        .ltrim(key, 0, keep - 1)
+        .sadd(this.#sampledKey(), integration),
     );
   }
 
   async trimSamples(keep: ReadonlyMap<string, number>, options: TrimOptions = {}): Promise<void> {
-    const pipeline = this.#redis.pipeline();
+    const drop = new Set<string>();
     if (options.dropUnlisted) {
-      for (const key of await this.#sampledKeys()) {
-        if (!keep.has(key.slice(this.#samplesKey("").length))) pipeline.del(key);
-      }
+      const sampled = await this.#call(() => this.#redis.smembers(this.#sampledKey()));
+      for (const integration of sampled) if (!keep.has(integration)) drop.add(integration);
     }
-    for (const [integration, count] of keep) {
-      const key = this.#samplesKey(integration);
+    const lower = [...keep].filter(([integration, count]) => {
       // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
-      if (count <= 0) pipeline.del(key);
-      else pipeline.ltrim(key, 0, count - 1);
-    }
-    if (pipeline.length > 0) await this.#exec(pipeline);
+      if (count <= 0) drop.add(integration);
+      return count > 0;
+    });
+    if (drop.size === 0 && lower.length === 0) return;
+    const batch = this.#redis.multi();
+    for (const integration of drop)
+      batch.del(this.#samplesKey(integration)).srem(this.#sampledKey(), integration);
+    for (const [integration, count] of lower) batch.ltrim(this.#samplesKey(integration), 0, count - 1);
+    await this.#exec(batch);
   }
 
   #samplesKey(integration: string): string {
     return `${this.#prefix}samples:${integration}`;
   }
 
-  /** Every integration's samples list, found with SCAN (never KEYS, which blocks the server). */
-  async #sampledKeys(): Promise<string[]> {
-    const match = `${this.#samplesKey("").replace(/[*?[\]\\]/g, "\\$&")}*`;
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, batch] = await this.#call(() =>
-        this.#redis.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT),
-      );
-      keys.push(...batch);
-      cursor = next;
-    } while (cursor !== "0");
-    return keys;
+  /** The integrations that have a samples list: a start finds those no longer configured here, not with SCAN. */
+  #sampledKey(): string {
+    return `${this.#prefix}sampled`;
   }
 
   async listSamples(integration: string): Promise<Sample[]> {
@@ -262,7 +254,6 @@ export class RedisStore implements Store {
     return this.#call(() => runScript(this.#redis, target, [this.#prefix, ...args]));
   }
 
-  /** Connection refused, timed out, closed: the ingress answers 503 instead of guessing. */
   /** Sends a MULTI or pipeline; a command of it that failed fails the whole call. */
   async #exec(batch: ChainableCommander): Promise<void> {
     const results = await this.#call(() => batch.exec());
@@ -270,6 +261,7 @@ export class RedisStore implements Store {
     if (failed) throw new StoreUnavailableError(`Redis store failed: ${failed.message}`, { cause: failed });
   }
 
+  /** Connection refused, timed out, closed: the ingress answers 503 instead of guessing. */
   async #call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

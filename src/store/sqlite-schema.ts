@@ -94,6 +94,11 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX runs_workflow;
   DROP INDEX runs_status;
   `,
+  // 4: the server row names its process by boot and start (process-identity.ts), so a live process
+  // that got a killed server's pid is told apart from that server.
+  `
+  ALTER TABLE server ADD COLUMN process TEXT;
+  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -33,8 +33,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     touchKey: db.prepare<[number, number]>("UPDATE dedup_keys SET expires_at = ? WHERE id = ?"),
     deleteKey: db.prepare<[number]>("DELETE FROM dedup_keys WHERE id = ?"),
-    claimServer: db.prepare<[number, string, string]>(
-      "INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, ?)",
+    claimServer: db.prepare<[number, string, string, string | null]>(
+      "INSERT OR REPLACE INTO server (id, pid, token, started_at, process) VALUES (1, ?, ?, ?, ?)",
     ),
     releaseServer: db.prepare<[string]>("DELETE FROM server WHERE id = 1 AND token = ?"),
     insertEvent: db.prepare<[string, string]>("INSERT INTO events (event_id, json) VALUES (?, ?)"),

@@ -4,7 +4,7 @@ import type { IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite, SQLITE_SCHEMA_VERSION, SQLITE_SERVER_ROW_VERSION } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
 import { RUN_PRUNE_SLACK_SHARE, SQLITE_BUSY_TIMEOUT_MS } from "../defaults.js";
-import { processStartMs } from "./process-start.js";
+import { processIdentity } from "./process-identity.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
@@ -21,9 +21,6 @@ import type {
 } from "./store.js";
 import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
-
-/** processStartMs is whole-second accurate: a start this much after the claim is surely later. */
-const PROCESS_START_SLACK_MS = 2000;
 
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
 const SWEEP_DELETE_CHUNK = 5000;
@@ -327,7 +324,7 @@ export class SqliteStore implements Store {
             `The SQLite store ${file} is served by process ${serving}: one Inlet server per SQLite file (several instances share a Redis store)`,
           );
         }
-        this.#sql.claimServer.run(process.pid, token, new Date().toISOString());
+        this.#sql.claimServer.run(process.pid, token, new Date().toISOString(), processIdentity(process.pid));
       })
       .immediate();
     tokensServedHere.add(token);
@@ -397,27 +394,26 @@ const tokensServedHere = new Set<string>();
 
 /** The pid of the live process serving the file, or null. */
 function liveServer(db: Database.Database): number | null {
+  // `*`: a file not yet upgraded (checked before its upgrade) has no `process` column.
   const row = db
-    .prepare<[], { pid: number; token: string; started_at: string }>(
-      "SELECT pid, token, started_at FROM server WHERE id = 1",
-    )
+    .prepare<[], { pid: number; token: string; process?: string | null }>("SELECT * FROM server WHERE id = 1")
     .get();
   if (!row) return null;
   const alive =
     row.pid === process.pid
       ? tokensServedHere.has(row.token)
-      : isAlive(row.pid) && !startedAfter(row.pid, Date.parse(row.started_at));
+      : isAlive(row.pid) && !isReused(row.pid, row.process);
   return alive ? row.pid : null;
 }
 
 /**
- * A process that started after the row was written is not the server that wrote it: the pid was
- * reused after that server died. Where the start cannot be told, the process counts as the server.
+ * The live process with this pid is not the server the row names: the pid was reused after that
+ * server was killed. A row without the server's identity (an older Inlet, or no /proc) cannot tell.
  */
-function startedAfter(pid: number, claimedAtMs: number): boolean {
-  const startedAtMs = processStartMs(pid);
-  if (startedAtMs === null || Number.isNaN(claimedAtMs)) return false;
-  return startedAtMs > claimedAtMs + PROCESS_START_SLACK_MS;
+function isReused(pid: number, serverIdentity: string | null | undefined): boolean {
+  if (!serverIdentity) return false;
+  const current = processIdentity(pid);
+  return current !== null && current !== serverIdentity;
 }
 
 /** A process that no longer exists left its server row behind (killed); one we may not signal is alive. */

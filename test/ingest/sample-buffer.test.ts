@@ -3,6 +3,7 @@ import type { Snapshot } from "../../src/config/snapshot.js";
 import { createSampleBuffer } from "../../src/ingest/sample-buffer.js";
 import { createSample } from "../../src/ingest/samples.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
+import type { TrimOptions } from "../../src/store/store.js";
 import { memoryLogger } from "../helpers/start-server.js";
 import { orderEvent } from "../helpers/temp-project.js";
 
@@ -33,18 +34,18 @@ describe("the sample buffer", () => {
     }
   });
 
-  it("trims every integration of a start in one store call, keeping each one's newest samples", async () => {
+  it("trims every integration of a start in one store call, and deletes the samples of those the config lost", async () => {
     /** A real store that counts its trim calls. */
     class CountingStore extends MemoryStore {
       trims = 0;
-      override async trimSamples(keep: ReadonlyMap<string, number>): Promise<void> {
+      override async trimSamples(keep: ReadonlyMap<string, number>, options?: TrimOptions): Promise<void> {
         this.trims += 1;
-        return super.trimSamples(keep);
+        return super.trimSamples(keep, options);
       }
     }
     const store = new CountingStore();
     const ids = Array.from({ length: 300 }, (_, index) => `shop-${index}`);
-    for (const id of ids) {
+    for (const id of [...ids, "removed-while-down"]) {
       for (let n = 1; n <= 3; n++) {
         await store.addSample(
           id,
@@ -67,6 +68,7 @@ describe("the sample buffer", () => {
       for (const id of [ids[0]!, ids[299]!]) {
         expect((await store.listSamples(id)).map((sample) => sample.eventId)).toEqual([`${id}-3`]);
       }
+      expect(await store.listSamples("removed-while-down")).toEqual([]);
     } finally {
       await buffer.stop();
       await store.close();

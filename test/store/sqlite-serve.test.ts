@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { processIdentity } from "../../src/store/process-identity.js";
 import { SQLITE_SCHEMA_VERSION } from "../../src/store/sqlite-schema.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { makeEvent, testHash } from "./conformance.js";
@@ -27,15 +28,15 @@ const key = (label: string, ttlMs = 60_000) => ({ scope: "shop-cart", hash: test
 
 /**
  * A file served once and closed, whose server row now names `pid`, as a killed or another process
- * leaves it; claimed at `startedAt` (by default a time that does not parse: the start is not checked).
+ * leaves it; `identity` is the serving process's (none, as an older Inlet wrote the row, by default).
  */
-async function fileServedBy(pid: number, token: string, startedAt = "x"): Promise<string> {
+async function fileServedBy(pid: number, token: string, identity: string | null = null): Promise<string> {
   const file = nextFile();
   await open(file, true).close();
   const raw = new Database(file);
   raw
-    .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at) VALUES (1, ?, ?, ?)")
-    .run(pid, token, startedAt);
+    .prepare("INSERT OR REPLACE INTO server (id, pid, token, started_at, process) VALUES (1, ?, ?, 'x', ?)")
+    .run(pid, token, identity);
   raw.close();
   return file;
 }
@@ -75,13 +76,14 @@ describe("the SQLite store's server", () => {
   it.runIf(process.platform === "linux")(
     "takes over the file from a killed server whose pid a later process now has, and not from a live server",
     async () => {
+      // The row names a process that started at another tick, as the killed server did.
       const reused = liveProcess().pid!;
-      const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
-      const stale = await fileServedBy(reused, "killed long ago", anHourAgo);
+      const killed = processIdentity(reused)!.replace(/:\d+$/, ":1");
+      const stale = await fileServedBy(reused, "killed long ago", killed);
       expect(() => open(stale, true)).not.toThrow();
 
       const serving = liveProcess().pid!;
-      const file = await fileServedBy(serving, "serving", new Date().toISOString());
+      const file = await fileServedBy(serving, "serving", processIdentity(serving));
       expect(() => open(file, true)).toThrow(
         expect.objectContaining({
           code: "store-in-use",
@@ -101,7 +103,7 @@ describe("the SQLite store's server", () => {
     const file = await fileServedBy(process.ppid, "older");
     const raw = new Database(file);
     raw.exec(
-      "CREATE INDEX runs_workflow ON runs (workflow, seq); CREATE INDEX runs_status ON runs (status, seq); PRAGMA user_version = 2",
+      "CREATE INDEX runs_workflow ON runs (workflow, seq); CREATE INDEX runs_status ON runs (status, seq); ALTER TABLE server DROP COLUMN process; PRAGMA user_version = 2",
     );
     const refused = expect.objectContaining({
       code: "store-in-use",

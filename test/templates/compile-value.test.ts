@@ -182,8 +182,10 @@ describe("a template cache shared by the workflows of one load", () => {
     const source = "{{ request.body.missing }} and {{ request.body.email }}";
     const strict = createTemplateCompiler({ strict: true, cache }).text(source, ["url"]);
     const lenientText = createTemplateCompiler({ strict: false, cache }).text(source, ["url"]);
+    const compiled = cache.get(`lenient:${source}`);
     const again = createTemplateCompiler({ strict: false, cache }).text(source, ["url"]);
     expect(cache.size).toBe(2);
+    expect(cache.get(`lenient:${source}`)).toBe(compiled);
     expect(() => strict.render(scope)).toThrow(NodeRunError);
     expect(lenientText.render(scope)).toBe(" and a@b.c");
     expect(again.render(scope)).toBe(" and a@b.c");

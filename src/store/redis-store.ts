@@ -146,11 +146,12 @@ export class RedisStore implements Store {
       const sampled = await this.#call(() => this.#redis.smembers(this.#sampledKey()));
       for (const integration of sampled) if (!keep.has(integration)) drop.add(integration);
     }
-    const lower = [...keep].filter(([integration, count]) => {
+    const lower: Array<[string, number]> = [];
+    for (const [integration, count] of keep) {
       // LTRIM's stop of -1 would mean "to the end": none kept is a DEL.
-      if (count <= 0) drop.add(integration);
-      return count > 0;
-    });
+      if (count > 0) lower.push([integration, count]);
+      else drop.add(integration);
+    }
     if (drop.size === 0 && lower.length === 0) return;
     const batch = this.#redis.multi();
     for (const integration of drop)

@@ -13,6 +13,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-serve-"));
 let counter = 0;
 const nextFile = (): string => path.join(dir, `s${(counter += 1)}.db`);
 const stores: SqliteStore[] = [];
+const children: ChildProcess[] = [];
 
 function open(file: string, serve: boolean): SqliteStore {
   const store = new SqliteStore(file, { serve });
@@ -22,6 +23,7 @@ function open(file: string, serve: boolean): SqliteStore {
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
+  for (const child of children.splice(0)) child.kill("SIGKILL");
 });
 
 const key = (label: string, ttlMs = 60_000) => ({ scope: "shop-cart", hash: testHash(label), ttlMs });
@@ -47,10 +49,6 @@ function liveProcess(): ChildProcess {
   children.push(child);
   return child;
 }
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
-});
 
 describe("the SQLite store's server", () => {
   it("refuses a second server on the same file, naming the file and the serving process", () => {

@@ -86,6 +86,15 @@ export const RUN_THROTTLE_FLOOR_SHARE = 0.1;
 
 /** How long a SQLite write waits for a lock held elsewhere (another process, the checkpoint thread) before failing as unavailable. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/**
+ * A turn of the event loop that queued at least this many SQLite writes is under load: its batch
+ * waits for the next turn's writes (sqlite-group-commit.ts). Below it, a batch commits at once.
+ */
+export const GROUP_COMMIT_LOAD_WRITES_PER_TURN = 8;
+/** A batch this large commits without waiting for more. */
+export const GROUP_COMMIT_DEFER_MAX_WRITES = 128;
+/** Turns a batch may wait under load: bounds the latency it adds to a few turns' work. */
+export const GROUP_COMMIT_DEFER_MAX_TURNS = 3;
 /** How often a serving SQLite store's checkpoint thread copies the WAL back into the database. */
 export const SQLITE_CHECKPOINT_INTERVAL_MS = 250;
 /** WAL pages past which that thread tries a RESTART checkpoint, so the WAL can start over. */

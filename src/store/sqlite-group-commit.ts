@@ -1,4 +1,9 @@
 import type Database from "better-sqlite3";
+import {
+  GROUP_COMMIT_DEFER_MAX_TURNS,
+  GROUP_COMMIT_DEFER_MAX_WRITES,
+  GROUP_COMMIT_LOAD_WRITES_PER_TURN,
+} from "../defaults.js";
 
 /** Registers what to undo outside SQLite (in-memory state) if this write is rolled back. */
 export type OnRollback = (undo: () => void) => void;
@@ -22,8 +27,8 @@ class WriteFailed extends Error {
 /**
  * Group commit: every write asked for during one turn of the event loop commits in a single
  * transaction, at the end of that turn (setImmediate runs after the poll phase has handed over all
- * ready requests). Under load one WAL append serves dozens of requests instead of one each; an
- * idle server commits a lone write in the same turn. Callers are resolved after the COMMIT: nobody
+ * ready requests), or under load a few turns later (below). One WAL append then serves dozens of
+ * requests instead of one each; an idle server commits a lone write in the same turn. Callers are resolved after the COMMIT: nobody
  * hears "done" for a write that is not durable. A write that also changes memory registers how to
  * undo it, and that runs whenever its SQL is rolled back.
  *
@@ -32,12 +37,23 @@ class WriteFailed extends Error {
  * accept's SQLite time); only if one of its writes throws is the batch rolled back, undone and
  * run again with each write in its own savepoint. A write's work may therefore run twice, and
  * must leave nothing outside SQLite that it does not register with `onRollback`.
+ *
+ * Under load a batch waits up to a few turns for more writes. A commit appends every page it
+ * changed to the WAL, whole, and the checkpoint copies them back: the right-edge page of each
+ * table and index is rewritten by every commit however little was added to it, so fewer, larger
+ * commits write less per request. A turn that queued only a few writes is not under load, and its
+ * batch commits at once: a waiting immediate does not make the loop wait for I/O, so a light load
+ * would gain nothing from waiting.
  */
 export class SqliteGroupCommit {
   readonly #db: Database.Database;
   readonly #batch: (writes: readonly PendingWrite[]) => Outcome[];
   #pending: PendingWrite[] = [];
   #scheduled: NodeJS.Immediate | null = null;
+  /** Writes queued since the end of the last turn. */
+  #queuedThisTurn = 0;
+  /** Turns the pending batch has already waited. */
+  #deferredTurns = 0;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -93,14 +109,34 @@ export class SqliteGroupCommit {
   run<T>(work: (onRollback: OnRollback) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      this.#scheduled ??= setImmediate(() => this.flush());
+      this.#queuedThisTurn += 1;
+      this.#scheduled ??= setImmediate(() => this.#endOfTurn());
     });
+  }
+
+  /** Commits the batch, unless the load says the next turn's writes should join it. */
+  #endOfTurn(): void {
+    this.#scheduled = null;
+    const underLoad = this.#queuedThisTurn >= GROUP_COMMIT_LOAD_WRITES_PER_TURN;
+    this.#queuedThisTurn = 0;
+    if (
+      underLoad &&
+      this.#pending.length < GROUP_COMMIT_DEFER_MAX_WRITES &&
+      this.#deferredTurns < GROUP_COMMIT_DEFER_MAX_TURNS
+    ) {
+      this.#deferredTurns += 1;
+      this.#scheduled = setImmediate(() => this.#endOfTurn());
+      return;
+    }
+    this.flush();
   }
 
   /** Commits what is queued now; close() calls it so no accepted write is lost. */
   flush(): void {
     if (this.#scheduled) clearImmediate(this.#scheduled);
     this.#scheduled = null;
+    this.#queuedThisTurn = 0;
+    this.#deferredTurns = 0;
     const writes = this.#pending;
     if (writes.length === 0) return;
     this.#pending = [];

@@ -3,6 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  GROUP_COMMIT_DEFER_MAX_TURNS,
+  GROUP_COMMIT_DEFER_MAX_WRITES,
+  GROUP_COMMIT_LOAD_WRITES_PER_TURN,
+} from "../../src/defaults.js";
 import { SqliteGroupCommit } from "../../src/store/sqlite-group-commit.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-group-commit-"));
@@ -158,6 +163,74 @@ describe("SQLite group commit", () => {
     expect(names(db)).toEqual([]);
     commit.flush();
     expect(names(db)).toEqual(["now"]);
+  });
+});
+
+/** Resolves in the next turn's check phase, after the immediates queued before it (a pending commit's). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("SQLite group commit under load", () => {
+  const LOAD = GROUP_COMMIT_LOAD_WRITES_PER_TURN;
+
+  function setUp() {
+    const db = database();
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    const queue = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, index) => commit.run(() => insert.run(`${prefix}${index}`)));
+    return { db, commit, insert, queue };
+  }
+
+  it("commits a light turn's writes in that turn", async () => {
+    const { db, queue } = setUp();
+    let committed = false;
+    void Promise.all(queue("light", LOAD - 1)).then(() => (committed = true));
+    await nextTurn();
+    expect(committed).toBe(true);
+    expect(names(db)).toHaveLength(LOAD - 1);
+  });
+
+  it("lets a busy turn's batch wait for the next turn's writes, and commits them in one transaction", async () => {
+    const { db, commit, insert, queue } = setUp();
+    const reader = new Database(db.name, { readonly: true });
+    open.push(reader);
+    let committed = false;
+    const busy = queue("busy", LOAD);
+    void Promise.all(busy).then(() => (committed = true));
+    await nextTurn();
+    expect(committed).toBe(false);
+    // Seen from another connection while the late write runs: the busy turn's writes are not committed apart.
+    const visibleToOthers = await commit.run(() => {
+      insert.run("late");
+      return reader.prepare<[], number>("SELECT count(*) FROM items").pluck().get();
+    });
+    await Promise.all(busy);
+    expect(visibleToOthers).toBe(0);
+    expect(names(db)).toHaveLength(LOAD + 1);
+  });
+
+  it("commits after at most GROUP_COMMIT_DEFER_MAX_TURNS more turns however long the load lasts", async () => {
+    const { queue } = setUp();
+    let turn = 0;
+    let committedInTurn = -1;
+    void Promise.all(queue("turn0-", LOAD)).then(() => (committedInTurn = turn));
+    const later: Array<Promise<unknown>> = [];
+    while (committedInTurn === -1 && turn <= GROUP_COMMIT_DEFER_MAX_TURNS + 1) {
+      await nextTurn();
+      turn += 1;
+      later.push(...queue(`turn${turn}-`, LOAD));
+    }
+    await Promise.all(later);
+    expect(committedInTurn).toBe(GROUP_COMMIT_DEFER_MAX_TURNS);
+  });
+
+  it("commits a batch of GROUP_COMMIT_DEFER_MAX_WRITES without waiting", async () => {
+    const { db, queue } = setUp();
+    let committed = false;
+    void Promise.all(queue("full", GROUP_COMMIT_DEFER_MAX_WRITES)).then(() => (committed = true));
+    await nextTurn();
+    expect(committed).toBe(true);
+    expect(names(db)).toHaveLength(GROUP_COMMIT_DEFER_MAX_WRITES);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Every default of SPEC.md in one place, with its unit in the name. The schemas' `default`
- * keywords and the README's environment table are generated from these values.
+ * keywords are generated from these values; a test holds the README's environment table to them.
  */
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -9,7 +9,14 @@ const DAY_MS = 24 * HOUR_MS;
 const MIB = 1024 * 1024;
 
 export const PORT = 3000;
+/** The folder holding `integrations/` and `workflows/`. */
+export const DIR = ".";
 export const STORE_URL = "sqlite:data/inlet.db";
+export const WATCH = true;
+export const OUTGOING_DENY_PRIVATE = false;
+/** Runs one instance executes at once. */
+export const CONCURRENCY = 10;
+export const REDIS_PREFIX = "inlet:";
 export const LOG_LEVEL = "info";
 
 export const DEDUP_TTL = "7d";

@@ -17,8 +17,6 @@ export interface Settings {
   readonly concurrency: number;
 }
 
-export const REDIS_PREFIX = "inlet:";
-export const CONCURRENCY = 10;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function readSettings(env: Readonly<Record<string, string | undefined>>): Settings {
@@ -29,16 +27,16 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
   }
   return Object.freeze({
     port,
-    dir: env["INLET_DIR"] || ".",
+    dir: env["INLET_DIR"] || defaults.DIR,
     storeUrl: env["INLET_STORE"] || defaults.STORE_URL,
     jwtSecret: env["INLET_JWT_SECRET"] || undefined,
     adminToken: env["INLET_ADMIN_TOKEN"] || undefined,
     publicUrl: env["INLET_PUBLIC_URL"] ? env["INLET_PUBLIC_URL"].replace(/\/+$/, "") : undefined,
-    watch: boolean(env, "INLET_WATCH", true),
-    outgoingDenyPrivate: boolean(env, "INLET_OUTGOING_DENY_PRIVATE", false),
+    watch: boolean(env, "INLET_WATCH", defaults.WATCH),
+    outgoingDenyPrivate: boolean(env, "INLET_OUTGOING_DENY_PRIVATE", defaults.OUTGOING_DENY_PRIVATE),
     logLevel,
-    redisPrefix: env["INLET_REDIS_PREFIX"] || REDIS_PREFIX,
-    concurrency: integer(env, "INLET_CONCURRENCY", CONCURRENCY, { min: 1, max: 1000 }),
+    redisPrefix: env["INLET_REDIS_PREFIX"] || defaults.REDIS_PREFIX,
+    concurrency: integer(env, "INLET_CONCURRENCY", defaults.CONCURRENCY, { min: 1, max: 1000 }),
   });
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { REDIS_PREFIX } from "../defaults.js";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import { MemoryStore } from "./memory-store.js";
 import { openRedisStore } from "./redis-store.js";
@@ -7,7 +8,6 @@ import { SqliteStore } from "./sqlite-store.js";
 import type { Store } from "./store.js";
 import type { StoreTuning } from "./store-support.js";
 
-const REDIS_PREFIX = "inlet:";
 const ACCEPTED_FORMS = "memory:, sqlite:<path> or redis://… / rediss://…";
 
 export interface OpenStoreOptions extends StoreTuning {

@@ -33,6 +33,7 @@ describe("README § Environment", () => {
   const settings = readSettings({});
 
   it("lists every setting the server reads from the environment", () => {
+    expect(Object.values(FIELDS).sort()).toEqual(Object.keys(settings).sort());
     expect([...documented.keys()].sort()).toEqual(Object.keys(FIELDS).sort());
   });
 

@@ -28,9 +28,9 @@ class WriteFailed extends Error {
  * Group commit: every write asked for during one turn of the event loop commits in a single
  * transaction, at the end of that turn (setImmediate runs after the poll phase has handed over all
  * ready requests), or under load a few turns later (below). One WAL append then serves dozens of
- * requests instead of one each; an idle server commits a lone write in the same turn. Callers are resolved after the COMMIT: nobody
- * hears "done" for a write that is not durable. A write that also changes memory registers how to
- * undo it, and that runs whenever its SQL is rolled back.
+ * requests instead of one each; an idle server commits a lone write in the same turn. Callers are
+ * resolved after the COMMIT: nobody hears "done" for a write that is not durable. A write that
+ * also changes memory registers how to undo it, and that runs whenever its SQL is rolled back.
  *
  * A write that throws is rolled back alone and only its caller sees the error. The batch first
  * runs without savepoints (a SAVEPOINT and RELEASE per write cost more than a third of an
@@ -38,12 +38,13 @@ class WriteFailed extends Error {
  * run again with each write in its own savepoint. A write's work may therefore run twice, and
  * must leave nothing outside SQLite that it does not register with `onRollback`.
  *
- * Under load a batch waits up to a few turns for more writes. A commit appends every page it
- * changed to the WAL, whole, and the checkpoint copies them back: the right-edge page of each
- * table and index is rewritten by every commit however little was added to it, so fewer, larger
- * commits write less per request. A turn that queued only a few writes is not under load, and its
- * batch commits at once: a waiting immediate does not make the loop wait for I/O, so a light load
- * would gain nothing from waiting.
+ * Under load a batch waits for more writes: while each turn queues GROUP_COMMIT_LOAD_WRITES_PER_TURN
+ * or more, for up to GROUP_COMMIT_DEFER_MAX_TURNS turns and below GROUP_COMMIT_DEFER_MAX_WRITES.
+ * A commit appends every page it changed to the WAL, whole: the last page of each table and index
+ * it touched is rewritten by every commit however little was added to it, so fewer, larger commits
+ * append less per request. A turn that queued fewer writes is not under load, and the batch
+ * commits at once: a pending immediate does not make the loop wait for I/O, so a light load would
+ * gain nothing from waiting.
  */
 export class SqliteGroupCommit {
   readonly #db: Database.Database;
@@ -105,7 +106,7 @@ export class SqliteGroupCommit {
     };
   }
 
-  /** Queues `work` (synchronous statements) for this turn's transaction; resolves with its result once committed. */
+  /** Queues `work` (synchronous statements) for the next commit; resolves with its result once committed. */
   run<T>(work: (onRollback: OnRollback) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });

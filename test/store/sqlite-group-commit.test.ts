@@ -224,6 +224,35 @@ describe("SQLite group commit under load", () => {
     expect(committedInTurn).toBe(GROUP_COMMIT_DEFER_MAX_TURNS);
   });
 
+  it("flush() commits a waiting batch at once (a store closing under load loses nothing)", async () => {
+    const { db, commit, queue } = setUp();
+    let committed = false;
+    void Promise.all(queue("waiting", LOAD)).then(() => (committed = true));
+    await nextTurn();
+    expect(committed).toBe(false);
+    commit.flush();
+    expect(names(db)).toHaveLength(LOAD);
+    await nextTurn();
+    expect(committed).toBe(true);
+  });
+
+  it("commits a light turn at once after a busy batch failed", async () => {
+    const { db, commit } = setUp();
+    const failing = Array.from({ length: LOAD }, () =>
+      commit.run(() => {
+        throw new Error("refused");
+      }),
+    );
+    await Promise.allSettled(failing);
+    let committed = false;
+    void commit
+      .run(() => db.prepare("INSERT INTO items (name) VALUES ('after')").run())
+      .then(() => (committed = true));
+    await nextTurn();
+    expect(committed).toBe(true);
+    expect(names(db)).toEqual(["after"]);
+  });
+
   it("commits a batch of GROUP_COMMIT_DEFER_MAX_WRITES without waiting", async () => {
     const { db, queue } = setUp();
     let committed = false;

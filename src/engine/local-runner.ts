@@ -34,7 +34,12 @@ export function createLocalRunner(deps: {
   const known = new Set<string>();
   const active = new Set<Promise<void>>();
   const abort = new AbortController();
-  const throttle = createRunThrottle({ concurrency: deps.concurrency, load: deps.load, onChange: pump });
+  const throttle = createRunThrottle({
+    concurrency: deps.concurrency,
+    load: deps.load,
+    canPause: true,
+    onChange: pump,
+  });
   let stopping = false;
   /** Runs were left in the store because the memory queue was full. */
   let spilled = false;

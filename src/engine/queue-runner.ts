@@ -110,6 +110,7 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
   const throttle = createRunThrottle({
     concurrency: deps.concurrency,
     load: deps.load,
+    canPause: false,
     onChange: (limit) => {
       worker.concurrency = limit;
     },

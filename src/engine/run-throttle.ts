@@ -3,6 +3,7 @@ import {
   RUN_THROTTLE_BUSY_UTILIZATION,
   RUN_THROTTLE_FLOOR_SHARE,
   RUN_THROTTLE_INTERVAL_MS,
+  RUN_THROTTLE_MAX_PAUSE_MS,
 } from "../defaults.js";
 
 /** Counts ingress requests, so the runner can tell a loop busy serving senders from one busy with runs. */
@@ -15,7 +16,7 @@ export class IngressLoad {
 }
 
 export interface RunThrottle {
-  /** Runs this process may execute at once right now. */
+  /** Runs this process may start right now (0 while paused). */
   readonly limit: number;
   stop(): void;
 }
@@ -23,22 +24,39 @@ export interface RunThrottle {
 /**
  * The ingress is the hot path, and a run is already durable when its sender hears 200, so under
  * load runs wait rather than requests. Each interval: if the event loop was saturated while
- * requests kept arriving, halve the runs allowed at once (never below a floor share of the
- * configured concurrency, so runs always progress); otherwise raise it one step back towards the
- * concurrency. Additive increase, multiplicative decrease, as TCP does; `onChange` lets the runner
- * apply a new limit at once.
+ * requests kept arriving, halve the runs allowed at once, down to a floor share of the configured
+ * concurrency; otherwise raise it one step back towards the concurrency. Additive increase,
+ * multiplicative decrease, as TCP does; `onChange` lets the runner apply a new limit at once.
+ *
+ * With `canPause`, a limit already at the floor goes to 0 while the saturation lasts: a run started
+ * beside a saturated ingress cost it several times what the same run costs an idle loop. A pause
+ * lasts at most RUN_THROTTLE_MAX_PAUSE_MS; the floor then runs for one interval, so runs progress
+ * under a load that never ends. (BullMQ's worker cannot run at concurrency 0, so the queue
+ * runner keeps the floor.)
  */
 export function createRunThrottle(options: {
   readonly concurrency: number;
   readonly load: IngressLoad;
+  readonly canPause: boolean;
   readonly onChange: (limit: number) => void;
 }): RunThrottle {
   const { concurrency, load } = options;
   const floor = Math.max(1, Math.ceil(concurrency * RUN_THROTTLE_FLOOR_SHARE));
   const step = floor;
   let limit = concurrency;
+  let pausedAt = 0;
   let lastUtilization = performance.eventLoopUtilization();
   let lastRequests = load.requests;
+
+  function saturatedLimit(now: number): number {
+    if (limit > floor) return Math.max(floor, Math.floor(limit / 2));
+    if (!options.canPause) return floor;
+    if (limit > 0) {
+      pausedAt = now;
+      return 0;
+    }
+    return now - pausedAt >= RUN_THROTTLE_MAX_PAUSE_MS ? floor : 0;
+  }
 
   const timer = setInterval(() => {
     const current = performance.eventLoopUtilization();
@@ -48,7 +66,7 @@ export function createRunThrottle(options: {
     lastRequests = load.requests;
     const next =
       utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived
-        ? Math.max(floor, Math.floor(limit / 2))
+        ? saturatedLimit(performance.now())
         : Math.min(concurrency, limit + step);
     if (next === limit) return;
     limit = next;

@@ -99,6 +99,13 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE server ADD COLUMN process TEXT;
   `,
+  // 5: an accepted event holds its queued runs (`[[runId, workflow], …]`) instead of a row each:
+  // a run row and its indexes were two fifths of the accept's disk writes. Runs become rows when
+  // first needed, in event order (sqlite-store.ts); every event up to `run_rows_through` has them.
+  `
+  ALTER TABLE events ADD COLUMN runs TEXT;
+  INSERT INTO counters (name, value) VALUES ('run_rows_through', COALESCE((SELECT MAX(seq) FROM events), 0));
+  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,6 +13,9 @@ export interface RunRow {
 
 const RUN_COLUMNS = "run_id, workflow, event_id, status, started_at, finished_at, error";
 const FINISHED = "status IN ('succeeded', 'failed')";
+/** A run still held in its event row (schema 5), as a queued run row would read. */
+const WAITING_RUN_COLUMNS = `run.value ->> 0 AS run_id, run.value ->> 1 AS workflow, events.event_id,
+  'queued' AS status, NULL AS started_at, NULL AS finished_at, NULL AS error`;
 
 export type SqliteStatements = ReturnType<typeof prepareStatements>;
 
@@ -37,8 +40,40 @@ export function prepareStatements(db: Database.Database) {
       "INSERT OR REPLACE INTO server (id, pid, token, started_at, process) VALUES (1, ?, ?, ?, ?)",
     ),
     releaseServer: db.prepare<[string]>("DELETE FROM server WHERE id = 1 AND token = ?"),
-    insertEvent: db.prepare<[string, string]>("INSERT INTO events (event_id, json) VALUES (?, ?)"),
+    insertEvent: db.prepare<[string, string, string]>(
+      "INSERT INTO events (event_id, json, runs) VALUES (?, ?, ?)",
+    ),
     selectEvent: db.prepare<[string], string>("SELECT json FROM events WHERE event_id = ?").pluck(),
+    runRowsThrough: db
+      .prepare<[], number>("SELECT value FROM counters WHERE name = 'run_rows_through'")
+      .pluck(),
+    setRunRowsThrough: db.prepare<[number]>("UPDATE counters SET value = ? WHERE name = 'run_rows_through'"),
+    lastEventSeq: db.prepare<[], number | null>("SELECT MAX(seq) FROM events").pluck(),
+    /** The seq of the waiting event `offset` places after `seq`. */
+    waitingEventAt: db
+      .prepare<[number, number], number>("SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?")
+      .pluck(),
+    // Oldest first from the first waiting event: the runner takes runs in accept order, so it stops early.
+    eventOfWaitingRun: db
+      .prepare<[number, string], number>(
+        `SELECT events.seq FROM events, json_each(events.runs) AS run
+         WHERE events.seq > ? AND run.value ->> 0 = ? ORDER BY events.seq LIMIT 1`,
+      )
+      .pluck(),
+    insertWaitingRuns: db.prepare<[number, number]>(
+      `INSERT INTO runs (run_id, workflow, event_id, status)
+       SELECT run.value ->> 0, run.value ->> 1, events.event_id, 'queued'
+       FROM events, json_each(events.runs) AS run
+       WHERE events.seq > ? AND events.seq <= ? ORDER BY events.seq, run.key`,
+    ),
+    selectWaitingRun: db.prepare<[number, string], RunRow>(
+      `SELECT ${WAITING_RUN_COLUMNS} FROM events, json_each(events.runs) AS run
+       WHERE events.seq > ? AND run.value ->> 0 = ? LIMIT 1`,
+    ),
+    listWaiting: db.prepare<[number, string | null, string | null, number], RunRow>(
+      `SELECT ${WAITING_RUN_COLUMNS} FROM events, json_each(events.runs) AS run
+       WHERE events.seq > ? AND (? IS NULL OR run.value ->> 1 = ?) ORDER BY events.seq DESC, run.key DESC LIMIT ?`,
+    ),
     insertRun: db.prepare<[string, string, string]>(
       "INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')",
     ),
@@ -79,12 +114,13 @@ export function prepareStatements(db: Database.Database) {
     deleteUnreferencedEvent: db.prepare<[string, string]>(
       "DELETE FROM events WHERE event_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE event_id = ?)",
     ),
-    // Events accepted with no workflow are never referenced: drop those older than every kept run.
+    // Events of no kept run older than every kept run; never one whose runs still wait in it.
     deleteOrphanEvents: db.prepare<[]>(
       `DELETE FROM events
        WHERE seq < COALESCE(
          (SELECT seq FROM events WHERE event_id = (SELECT event_id FROM runs ORDER BY seq LIMIT 1)),
          (SELECT MAX(seq) + 1 FROM events))
+       AND seq <= (SELECT value FROM counters WHERE name = 'run_rows_through')
        AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.event_id)`,
     ),
     insertSample: db.prepare<[string, string]>("INSERT INTO samples (integration, json) VALUES (?, ?)"),

@@ -24,6 +24,8 @@ import { timeOrderedId } from "../ids.js";
 
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
 const SWEEP_DELETE_CHUNK = 5000;
+/** Waiting events whose runs become rows per transaction when all of them must (a retry). */
+const TAKE_RUNS_CHUNK = 5000;
 
 interface AcceptInput {
   readonly event: IncomingEvent;
@@ -41,6 +43,12 @@ interface FinishResult {
  * better-sqlite3 in WAL mode with synchronous=NORMAL: a committed transaction survives a killed
  * process (not a power cut), which is the guarantee Inlet makes. Every statement is prepared once;
  * every write goes through one group commit per event-loop turn.
+ *
+ * An accepted event holds its queued runs in its own row: they wait there, as durable as a row of
+ * `runs`, until the runner starts one or a caller needs them as rows, and then the runs of every
+ * event up to it become rows, in accept order. A saturated ingress thus writes one row an event
+ * where it wrote two with four indexes, and the runner, which takes runs in accept order, makes
+ * the rows at its own pace. Reads see waiting runs as queued ones.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -147,23 +155,31 @@ export class SqliteStore implements Store {
   }
 
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
+    // The waiting runs become rows first, so the retry is listed after them: a chunk per
+    // transaction, so that a long backlog does not hold the event loop in one.
+    let waiting = true;
+    while (waiting) waiting = await this.#write(() => this.#takeOldestRuns(TAKE_RUNS_CHUNK));
     return this.#write(() => {
       if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
+      this.#takeOldestRuns();
       return this.#insertRun(input.workflow, input.eventId);
     });
   }
 
   async listUnfinishedRuns(limit?: number): Promise<RunRef[]> {
-    // SQLite reads a negative LIMIT as none.
-    return this.#guard(() => this.#sql.listUnfinished.all(limit ?? -1)).map((row) => ({
-      runId: row.run_id,
-      workflow: row.workflow,
-      eventId: row.event_id,
-    }));
+    // Every run row is older than every waiting run: making rows of the oldest `limit` waiting
+    // events (each holds one run or more) is enough to list the oldest `limit` unfinished runs.
+    const rows = await this.#write(() => {
+      this.#takeOldestRuns(limit);
+      // SQLite reads a negative LIMIT as none.
+      return this.#sql.listUnfinished.all(limit ?? -1);
+    });
+    return rows.map((row) => ({ runId: row.run_id, workflow: row.workflow, eventId: row.event_id }));
   }
 
   async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {
     return this.#write(() => {
+      this.#takeRunsThrough(runId);
       this.#sql.startRun.run(nowIso, runId);
       return this.#readRun(runId);
     });
@@ -171,29 +187,53 @@ export class SqliteStore implements Store {
 
   async recordNode(runId: string, node: NodeRecord): Promise<void> {
     const json = JSON.stringify(node);
-    await this.#write(() => this.#sql.upsertNode.run(runId, node.id, json, runId));
+    await this.#write(() => {
+      this.#takeRunsThrough(runId);
+      this.#sql.upsertNode.run(runId, node.id, json, runId);
+    });
   }
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
-    await this.#write(() => this.#finishNow(runId, result));
+    await this.#write(() => {
+      this.#takeRunsThrough(runId);
+      this.#finishNow(runId, result);
+    });
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.#guard(() => this.#readRun(runId));
+    return this.#guard(() => {
+      const row = this.#sql.selectRun.get(runId);
+      if (row) return this.#toRecord(row);
+      const waiting = this.#sql.selectWaitingRun.get(this.#sql.runRowsThrough.get() ?? 0, runId);
+      return waiting ? this.#toRecord(waiting, false) : undefined;
+    });
   }
 
+  /** Waiting runs are the newest: they come first, then run rows up to the limit. */
   async listRuns(query: RunQuery): Promise<RunRecord[]> {
     return this.#guard(() => {
       const { workflow, status, limit } = query;
+      const waiting =
+        status === undefined || status === "queued"
+          ? this.#sql.listWaiting.all(
+              this.#sql.runRowsThrough.get() ?? 0,
+              workflow ?? null,
+              workflow ?? null,
+              limit,
+            )
+          : [];
+      const rest = limit - waiting.length;
       const rows =
-        workflow !== undefined && status !== undefined
-          ? this.#sql.listByBoth.all(workflow, status, limit)
-          : workflow !== undefined
-            ? this.#sql.listByWorkflow.all(workflow, limit)
-            : status !== undefined
-              ? this.#sql.listByStatus.all(status, limit)
-              : this.#sql.listAll.all(limit);
-      return rows.map((row) => this.#toRecord(row));
+        rest <= 0
+          ? []
+          : workflow !== undefined && status !== undefined
+            ? this.#sql.listByBoth.all(workflow, status, rest)
+            : workflow !== undefined
+              ? this.#sql.listByWorkflow.all(workflow, rest)
+              : status !== undefined
+                ? this.#sql.listByStatus.all(status, rest)
+                : this.#sql.listAll.all(rest);
+      return [...waiting.map((row) => this.#toRecord(row, false)), ...rows.map((row) => this.#toRecord(row))];
     });
   }
 
@@ -260,11 +300,36 @@ export class SqliteStore implements Store {
     }
     // An event is kept for its runs; one that starts none would never be read again.
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
-    this.#sql.insertEvent.run(event.eventId, JSON.stringify(event));
-    return {
-      outcome: "accepted",
-      runs: workflows.map((workflow) => this.#insertRun(workflow, event.eventId)),
-    };
+    const runs = workflows.map((workflow) => ({ runId: timeOrderedId(), workflow, eventId: event.eventId }));
+    const waiting = JSON.stringify(runs.map((run) => [run.runId, run.workflow]));
+    this.#sql.insertEvent.run(event.eventId, JSON.stringify(event), waiting);
+    return { outcome: "accepted", runs };
+  }
+
+  /** Makes rows of the runs waiting in events up to the one holding `runId`, if it waits. */
+  #takeRunsThrough(runId: string): void {
+    if (this.#sql.selectRun.get(runId) !== undefined) return;
+    const through = this.#sql.runRowsThrough.get() ?? 0;
+    const seq = this.#sql.eventOfWaitingRun.get(through, runId);
+    if (seq !== undefined) this.#takeRuns(through, seq);
+  }
+
+  /**
+   * Makes rows of the runs of the oldest `events` waiting events (of every one without a count);
+   * returns whether runs still wait.
+   */
+  #takeOldestRuns(events?: number): boolean {
+    const through = this.#sql.runRowsThrough.get() ?? 0;
+    const newest = this.#sql.lastEventSeq.get() ?? through;
+    const last =
+      (events === undefined ? undefined : this.#sql.waitingEventAt.get(through, events - 1)) ?? newest;
+    if (last > through) this.#takeRuns(through, last);
+    return last < newest;
+  }
+
+  #takeRuns(through: number, last: number): void {
+    this.#sql.insertWaitingRuns.run(through, last);
+    this.#sql.setRunRowsThrough.run(last);
   }
 
   #trimSamplesNow(integration: string, keep: number): void {
@@ -342,7 +407,8 @@ export class SqliteStore implements Store {
     return row ? this.#toRecord(row) : undefined;
   }
 
-  #toRecord(row: RunRow): RunRecord {
+  /** `hasNodes` false: a waiting run has none to look up. */
+  #toRecord(row: RunRow, hasNodes = true): RunRecord {
     return {
       runId: row.run_id,
       workflow: row.workflow,
@@ -351,7 +417,9 @@ export class SqliteStore implements Store {
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       error: row.error,
-      nodes: this.#sql.selectNodes.all(row.run_id).map((json) => JSON.parse(json) as NodeRecord),
+      nodes: hasNodes
+        ? this.#sql.selectNodes.all(row.run_id).map((json) => JSON.parse(json) as NodeRecord)
+        : [],
     };
   }
 

@@ -1,0 +1,151 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
+import type { RunRef } from "../../src/store/store.js";
+import { makeEvent } from "./conformance.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-waiting-"));
+let counter = 0;
+const nextFile = (): string => path.join(dir, `w${(counter += 1)}.db`);
+const stores: SqliteStore[] = [];
+
+function open(file: string, runHistoryLimit?: number): SqliteStore {
+  const store = new SqliteStore(file, { tuning: { runHistoryLimit } });
+  stores.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function accept(store: SqliteStore, workflows: string[]): Promise<RunRef[]> {
+  const outcome = await store.accept({ event: makeEvent(), dedup: null, workflows });
+  if (outcome.outcome !== "accepted") throw new Error("expected an accepted event");
+  return [...outcome.runs];
+}
+
+/** Run rows in the file, read from a connection of its own. */
+function runRows(file: string): number {
+  const raw = new Database(file, { readonly: true });
+  try {
+    return raw.prepare<[], number>("SELECT COUNT(*) FROM runs").pluck().get() ?? 0;
+  } finally {
+    raw.close();
+  }
+}
+
+const finished = { status: "succeeded", finishedAt: "2024-01-01T00:01:00.000Z", error: null } as const;
+
+describe("runs waiting in their event's row (SQLite)", () => {
+  it("writes no run row at accept, and shows the waiting runs as queued to every reader", async () => {
+    const file = nextFile();
+    const store = open(file);
+    const [a1, b1] = await accept(store, ["wf-a", "wf-b"]);
+    const [a2] = await accept(store, ["wf-a"]);
+    if (!a1 || !b1 || !a2) throw new Error("expected three runs");
+
+    expect(runRows(file)).toBe(0);
+    expect(await store.getRun(b1.runId)).toEqual({
+      ...b1,
+      status: "queued",
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      nodes: [],
+    });
+    const listed = async (query: Parameters<SqliteStore["listRuns"]>[0]) =>
+      (await store.listRuns(query)).map((run) => run.runId);
+    expect(await listed({ limit: 50 })).toEqual([a2.runId, b1.runId, a1.runId]);
+    expect(await listed({ workflow: "wf-b", limit: 50 })).toEqual([b1.runId]);
+    expect(await listed({ status: "running", limit: 50 })).toEqual([]);
+    expect(runRows(file)).toBe(0);
+  });
+
+  it("makes rows of every run accepted before the one that starts, and keeps their order", async () => {
+    const file = nextFile();
+    const store = open(file);
+    const [r1] = await accept(store, ["wf"]);
+    const [r2, r3] = await accept(store, ["wf", "other"]);
+    const [r4] = await accept(store, ["wf"]);
+    if (!r1 || !r2 || !r3 || !r4) throw new Error("expected four runs");
+
+    expect(await store.startRun(r3.runId, "2024-01-01T00:00:00.000Z")).toMatchObject({ status: "running" });
+    expect(runRows(file)).toBe(3);
+    expect((await store.listRuns({ limit: 50 })).map((run) => [run.runId, run.status])).toEqual([
+      [r4.runId, "queued"],
+      [r3.runId, "running"],
+      [r2.runId, "queued"],
+      [r1.runId, "queued"],
+    ]);
+    expect(await store.listUnfinishedRuns(2)).toEqual([r1, r2]);
+    expect(await store.listUnfinishedRuns()).toEqual([r1, r2, r3, r4]);
+  });
+
+  it("resumes the waiting runs of a process that never closed the file", async () => {
+    const file = nextFile();
+    const killed = open(file);
+    const runs = [...(await accept(killed, ["wf"])), ...(await accept(killed, ["wf", "other"]))];
+
+    const next = open(file);
+    expect(await next.listUnfinishedRuns()).toEqual(runs);
+  });
+
+  it("never prunes an event whose runs still wait in it", async () => {
+    const file = nextFile();
+    const store = open(file, 0);
+    const [pruned] = await accept(store, ["wf"]);
+    const event = makeEvent();
+    const outcome = await store.accept({ event, dedup: null, workflows: ["wf"] });
+    if (!pruned || outcome.outcome !== "accepted") throw new Error("expected two runs");
+
+    // Keeping no history, the finish prunes every run row: only the waiting run is left.
+    await store.finishRun(pruned.runId, finished);
+    expect(await store.getRun(pruned.runId)).toBeUndefined();
+    expect(await store.getEvent(event.eventId)).toEqual(event);
+    expect(await store.listUnfinishedRuns()).toEqual(outcome.runs);
+  });
+
+  it("lists a retry after the runs that waited when it was made", async () => {
+    const store = open(nextFile());
+    const event = makeEvent();
+    await store.accept({ event, dedup: null, workflows: ["wf"] });
+    const [waiting] = await accept(store, ["wf"]);
+    const retry = await store.createRun({ workflow: "wf", eventId: event.eventId });
+    expect((await store.listUnfinishedRuns()).map((run) => run.runId).slice(1)).toEqual([
+      waiting?.runId,
+      retry.runId,
+    ]);
+  });
+
+  it("takes over the queued runs of a version 4 file once, without making them rows twice", async () => {
+    const file = nextFile();
+    await open(file).close();
+    const event = makeEvent();
+    const v4 = new Database(file);
+    v4.exec(`ALTER TABLE events DROP COLUMN runs; DELETE FROM counters WHERE name = 'run_rows_through'`);
+    v4.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
+    v4.prepare("INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')").run(
+      "0193a0b2-0000-7000-8000-000000000004",
+      "wf",
+      event.eventId,
+    );
+    v4.pragma("user_version = 4");
+    v4.close();
+
+    const upgraded = open(file);
+    const [fresh] = await accept(upgraded, ["wf"]);
+    expect(await upgraded.listUnfinishedRuns()).toEqual([
+      { runId: "0193a0b2-0000-7000-8000-000000000004", workflow: "wf", eventId: event.eventId },
+      fresh,
+    ]);
+    expect(runRows(file)).toBe(2);
+  });
+});

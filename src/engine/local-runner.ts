@@ -13,8 +13,10 @@ import { createRunThrottle, type IngressLoad } from "./run-throttle.js";
  * Runs workflows in this process, for the embedded stores. Runs are already durable (written with
  * the event), so dispatching only queues them in memory; a killed process loses nothing because
  * `resumeUnfinished` finds them again at the next start. The memory queue is bounded: past it,
- * runs wait in the store and are read back, oldest first, once the queue has drained. How many
- * run at once follows the run throttle, which gives way to the ingress under load.
+ * runs wait in the store and are read back, oldest first, once the queue has drained; while any
+ * wait there, newly dispatched runs wait behind them, so runs start in accept order (and the
+ * SQLite store makes rows of waiting runs a page at a time). How many run at once follows the run
+ * throttle, which gives way to the ingress under load.
  */
 export function createLocalRunner(deps: {
   store: Store;
@@ -41,8 +43,13 @@ export function createLocalRunner(deps: {
     onChange: pump,
   });
   let stopping = false;
-  /** Runs were left in the store because the memory queue was full. */
-  let spilled = false;
+  /**
+   * Runs may wait in the store that are not queued here: the memory queue was full, or (at start) a
+   * previous process left them. Until they are read back, dispatched runs wait behind them.
+   */
+  let spilled = true;
+  /** Reads of the store's unfinished runs under way: a run dispatched meanwhile is newer than theirs. */
+  let readingBack = 0;
   let refilling: Promise<void> | null = null;
 
   function pump(): void {
@@ -74,10 +81,16 @@ export function createLocalRunner(deps: {
 
   /** Queues the oldest unfinished runs, at most `page`; returns how many were listed. */
   async function readBack(page: number): Promise<number> {
-    const runs = await deps.store.listUnfinishedRuns(page);
+    readingBack += 1;
+    let runs: RunRef[];
+    try {
+      runs = await deps.store.listUnfinishedRuns(page);
+    } finally {
+      readingBack -= 1;
+    }
     // A full page means more may wait in the store, even if every run of it fit in the queue.
     if (runs.length === page) spilled = true;
-    enqueue(runs);
+    enqueue(runs, "store");
     return runs.length;
   }
 
@@ -93,10 +106,12 @@ export function createLocalRunner(deps: {
     }
   }
 
-  function enqueue(runs: readonly RunRef[]): void {
+  function enqueue(runs: readonly RunRef[], from: "dispatch" | "store"): void {
+    // Runs left in the store are older than a dispatched one: it waits there behind them.
+    const behindStored = from === "dispatch" && (spilled || readingBack > 0);
     for (const ref of runs) {
       if (known.has(ref.runId)) continue;
-      if (queue.length >= queueMax) {
+      if (behindStored || queue.length >= queueMax) {
         spilled = true;
         continue;
       }
@@ -108,9 +123,11 @@ export function createLocalRunner(deps: {
 
   return {
     async dispatch(runs) {
-      enqueue(runs);
+      enqueue(runs, "dispatch");
     },
     async resumeUnfinished() {
+      // The page read now is the store's truth: only a full one leaves runs behind.
+      spilled = false;
       return readBack(queueMax);
     },
     async stop(graceMs) {

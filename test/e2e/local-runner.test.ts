@@ -109,4 +109,38 @@ describe("the in-process runner", () => {
     const statuses = await Promise.all(runIds.map(async (runId) => (await opened.getRun(runId))?.status));
     expect(statuses.every((status) => status === "succeeded")).toBe(true);
   });
+
+  // A run dispatched while older ones wait in the store (the memory queue was full) must not
+  // overtake them: it waits there too, and the store hands them all back in accept order.
+  it("starts runs in accept order when its memory queue overflowed", async () => {
+    sink = await startSink();
+    const held: Array<() => void> = [];
+    let holding = true;
+    sink.respond(async () => {
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      return { status: 200, body: { ok: true } };
+    });
+    const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1, queueMax: 2 });
+    const post = async (i: number): Promise<void> => {
+      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
+      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
+      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+      await runner.dispatch(accepted.runs);
+    };
+    await post(1);
+    await eventually(() => expect(sink?.calls).toHaveLength(1));
+    // o-2 and o-3 fill the queue; o-4 and o-5 wait in the store.
+    for (const i of [2, 3, 4, 5]) await post(i);
+    held.shift()?.();
+    await eventually(() => expect(sink?.calls).toHaveLength(2));
+    // The queue has room again, but o-4 and o-5 are older than o-6.
+    await post(6);
+    holding = false;
+    for (const release of held.splice(0)) release();
+
+    await eventually(() => expect(sink?.calls).toHaveLength(6), { timeoutMs: 10_000 });
+    await runner.stop(1000);
+    const order = sink.calls.map((call) => (JSON.parse(call.body) as { id: string }).id);
+    expect(order).toEqual(["o-1", "o-2", "o-3", "o-4", "o-5", "o-6"]);
+  });
 });

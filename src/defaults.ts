@@ -90,7 +90,7 @@ export const RUN_THROTTLE_INTERVAL_MS = 100;
 export const RUN_THROTTLE_BUSY_UTILIZATION = 0.9;
 /** Share of INLET_CONCURRENCY runs keep under load, so they always progress. */
 export const RUN_THROTTLE_FLOOR_SHARE = 0.1;
-/** Longest an embedded-store runner starts no run while the ingress saturates the loop; then the floor runs for one interval. */
+/** How long an embedded-store runner starts no run while the ingress saturates the loop (checked each interval); then the floor runs for one interval. */
 export const RUN_THROTTLE_MAX_PAUSE_MS = SECOND_MS;
 
 /** How long a SQLite write waits for a lock held elsewhere (another process, the checkpoint thread) before failing as unavailable. */

@@ -44,12 +44,15 @@ export function createLocalRunner(deps: {
   });
   let stopping = false;
   /**
-   * Runs may wait in the store that are not queued here: the memory queue was full, or (at start) a
-   * previous process left them. Until they are read back, dispatched runs wait behind them.
+   * Runs wait in the store that are older than any dispatched now: the memory queue overflowed, or
+   * (at start) a previous process left them. A dispatched run then waits there behind them, and
+   * they are read back in accept order once the queue has drained.
    */
-  let spilled = true;
-  /** Reads of the store's unfinished runs under way: a run dispatched meanwhile is newer than theirs. */
+  let olderInStore = true;
+  /** Reads of the store's unfinished runs under way. */
   let readingBack = 0;
+  /** Runs dispatched during a read: queued after what it returns, unless older runs still wait. */
+  const arrivedDuringRead: RunRef[] = [];
   let refilling: Promise<void> | null = null;
 
   function pump(): void {
@@ -71,7 +74,7 @@ export function createLocalRunner(deps: {
         });
       active.add(running);
     }
-    if (!stopping && spilled && queue.length === 0 && refilling === null) {
+    if (!stopping && olderInStore && queue.length === 0 && refilling === null) {
       refilling = refill().finally(() => {
         refilling = null;
         pump();
@@ -82,37 +85,42 @@ export function createLocalRunner(deps: {
   /** Queues the oldest unfinished runs, at most `page`; returns how many were listed. */
   async function readBack(page: number): Promise<number> {
     readingBack += 1;
-    let runs: RunRef[];
     try {
-      runs = await deps.store.listUnfinishedRuns(page);
+      const runs = await deps.store.listUnfinishedRuns(page);
+      // A full page means more may wait in the store, even if every run of it fit in the queue.
+      if (runs.length === page) olderInStore = true;
+      enqueue(runs);
+      return runs.length;
+    } catch (error) {
+      // Nothing was read: whatever waited in the store still does.
+      olderInStore = true;
+      throw error;
     } finally {
       readingBack -= 1;
+      if (readingBack === 0) {
+        const arrived = arrivedDuringRead.splice(0);
+        // Otherwise they wait in the store behind older runs, and a later read returns them.
+        if (!olderInStore) enqueue(arrived);
+      }
     }
-    // A full page means more may wait in the store, even if every run of it fit in the queue.
-    if (runs.length === page) spilled = true;
-    enqueue(runs, "store");
-    return runs.length;
   }
 
   async function refill(): Promise<void> {
-    spilled = false;
+    olderInStore = false;
     try {
       // Executing runs are listed too (they are unfinished); `known` skips them.
       await readBack(queueMax + active.size);
     } catch (error) {
-      spilled = true;
       deps.logger.warn({ err: error }, `queued runs could not be read back: ${errorMessage(error)}`);
       await new Promise((resolve) => setTimeout(resolve, LOCAL_RUN_REFILL_RETRY_MS).unref());
     }
   }
 
-  function enqueue(runs: readonly RunRef[], from: "dispatch" | "store"): void {
-    // Runs left in the store are older than a dispatched one: it waits there behind them.
-    const behindStored = from === "dispatch" && (spilled || readingBack > 0);
+  function enqueue(runs: readonly RunRef[]): void {
     for (const ref of runs) {
       if (known.has(ref.runId)) continue;
-      if (behindStored || queue.length >= queueMax) {
-        spilled = true;
+      if (queue.length >= queueMax) {
+        olderInStore = true;
         continue;
       }
       known.add(ref.runId);
@@ -123,11 +131,14 @@ export function createLocalRunner(deps: {
 
   return {
     async dispatch(runs) {
-      enqueue(runs, "dispatch");
+      if (readingBack > 0) arrivedDuringRead.push(...runs);
+      // Left in the store behind older runs; pump reads them back once the queue has drained.
+      else if (olderInStore) pump();
+      else enqueue(runs);
     },
     async resumeUnfinished() {
       // The page read now is the store's truth: only a full one leaves runs behind.
-      spilled = false;
+      olderInStore = false;
       return readBack(queueMax);
     },
     async stop(graceMs) {

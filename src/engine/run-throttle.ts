@@ -29,8 +29,8 @@ export interface RunThrottle {
  * multiplicative decrease, as TCP does; `onChange` lets the runner apply a new limit at once.
  *
  * With `canPause`, a limit already at the floor goes to 0 while the saturation lasts: a run started
- * beside a saturated ingress cost it several times what the same run costs an idle loop. A pause
- * lasts at most RUN_THROTTLE_MAX_PAUSE_MS; the floor then runs for one interval, so runs progress
+ * beside a saturated ingress cost it several times what the same run costs an idle loop. Once a
+ * pause has lasted RUN_THROTTLE_MAX_PAUSE_MS, the floor runs for one interval, so runs progress
  * under a load that never ends. (BullMQ's worker cannot run at concurrency 0, so the queue
  * runner keeps the floor.)
  */

@@ -49,7 +49,7 @@ export function prepareStatements(db: Database.Database) {
       .pluck(),
     setRunRowsThrough: db.prepare<[number]>("UPDATE counters SET value = ? WHERE name = 'run_rows_through'"),
     lastEventSeq: db.prepare<[], number | null>("SELECT MAX(seq) FROM events").pluck(),
-    /** The seq of the waiting event `offset` places after `seq`. */
+    /** The seq of the (offset + 1)-th event after seq ?: the last of that many waiting events. */
     waitingEventAt: db
       .prepare<[number, number], number>("SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?")
       .pluck(),

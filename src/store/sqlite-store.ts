@@ -24,7 +24,7 @@ import { timeOrderedId } from "../ids.js";
 
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
 const SWEEP_DELETE_CHUNK = 5000;
-/** Waiting events whose runs become rows per transaction when all of them must (a retry). */
+/** Waiting events (each with its runs) made rows per transaction when all must be (a retry). */
 const TAKE_RUNS_CHUNK = 5000;
 
 interface AcceptInput {
@@ -46,9 +46,10 @@ interface FinishResult {
  *
  * An accepted event holds its queued runs in its own row: they wait there, as durable as a row of
  * `runs`, until the runner starts one or a caller needs them as rows, and then the runs of every
- * event up to it become rows, in accept order. A saturated ingress thus writes one row an event
- * where it wrote two with four indexes, and the runner, which takes runs in accept order, makes
- * the rows at its own pace. Reads see waiting runs as queued ones.
+ * event up to it become rows, in accept order (the event keeps its copy of the list). A saturated
+ * ingress thus writes one row an event where it wrote two with four indexes, and the runner,
+ * which takes runs in accept order, makes the rows at its own pace. Reads see waiting runs as
+ * queued ones. Finding a run that does not wait (an unknown id) reads every waiting event.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -157,8 +158,8 @@ export class SqliteStore implements Store {
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
     // The waiting runs become rows first, so the retry is listed after them: a chunk per
     // transaction, so that a long backlog does not hold the event loop in one.
-    let waiting = true;
-    while (waiting) waiting = await this.#write(() => this.#takeOldestRuns(TAKE_RUNS_CHUNK));
+    let took = true;
+    while (took) took = await this.#write(() => this.#takeOldestRuns(TAKE_RUNS_CHUNK));
     return this.#write(() => {
       if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
       this.#takeOldestRuns();
@@ -167,12 +168,14 @@ export class SqliteStore implements Store {
   }
 
   async listUnfinishedRuns(limit?: number): Promise<RunRef[]> {
-    // Every run row is older than every waiting run: making rows of the oldest `limit` waiting
-    // events (each holds one run or more) is enough to list the oldest `limit` unfinished runs.
     const rows = await this.#write(() => {
-      this.#takeOldestRuns(limit);
       // SQLite reads a negative LIMIT as none.
-      return this.#sql.listUnfinished.all(limit ?? -1);
+      const listed = this.#sql.listUnfinished.all(limit ?? -1);
+      const short = limit === undefined ? undefined : limit - listed.length;
+      if (short !== undefined && short <= 0) return listed;
+      // Every run row is older than every waiting run, and each waiting event holds one run or
+      // more: rows of the oldest `short` waiting events make up the page.
+      return this.#takeOldestRuns(short) ? this.#sql.listUnfinished.all(limit ?? -1) : listed;
     });
     return rows.map((row) => ({ runId: row.run_id, workflow: row.workflow, eventId: row.event_id }));
   }
@@ -316,15 +319,17 @@ export class SqliteStore implements Store {
 
   /**
    * Makes rows of the runs of the oldest `events` waiting events (of every one without a count);
-   * returns whether runs still wait.
+   * returns whether there were any.
    */
   #takeOldestRuns(events?: number): boolean {
     const through = this.#sql.runRowsThrough.get() ?? 0;
-    const newest = this.#sql.lastEventSeq.get() ?? through;
     const last =
-      (events === undefined ? undefined : this.#sql.waitingEventAt.get(through, events - 1)) ?? newest;
-    if (last > through) this.#takeRuns(through, last);
-    return last < newest;
+      (events === undefined ? undefined : this.#sql.waitingEventAt.get(through, events - 1)) ??
+      this.#sql.lastEventSeq.get() ??
+      through;
+    if (last <= through) return false;
+    this.#takeRuns(through, last);
+    return true;
   }
 
   #takeRuns(through: number, last: number): void {

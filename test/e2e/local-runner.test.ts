@@ -110,6 +110,55 @@ describe("the in-process runner", () => {
     expect(statuses.every((status) => status === "succeeded")).toBe(true);
   });
 
+  // A request accepted as the server starts (before the resume) must not overtake the runs a
+  // previous process left: the store hands them back first.
+  it("starts the runs a previous process left before one dispatched at start", async () => {
+    sink = await startSink();
+    const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1 });
+    const accept = async (i: number) => {
+      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
+      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
+      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+      return accepted.runs;
+    };
+    for (const i of [1, 2, 3]) await accept(i);
+    await runner.dispatch(await accept(4));
+    await runner.resumeUnfinished();
+
+    await eventually(() => expect(sink?.calls).toHaveLength(4), { timeoutMs: 10_000 });
+    await runner.stop(1000);
+    const order = sink.calls.map((call) => (JSON.parse(call.body) as { id: string }).id);
+    expect(order).toEqual(["o-1", "o-2", "o-3", "o-4"]);
+  });
+
+  // Runs dispatched while the store is read are queued after what it returns, not left in the
+  // store for yet another read: once the backlog is read, dispatching needs no store read at all.
+  it("queues runs dispatched during a read of the store without reading it again", async () => {
+    sink = await startSink();
+    const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 2 });
+    let reads = 0;
+    const list = opened.listUnfinishedRuns.bind(opened);
+    opened.listUnfinishedRuns = (limit) => {
+      reads += 1;
+      return list(limit);
+    };
+    const accept = async (i: number) => {
+      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
+      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
+      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+      return accepted.runs;
+    };
+    const first = await accept(0);
+    const resumed = runner.resumeUnfinished();
+    await runner.dispatch(first);
+    for (let i = 1; i < 10; i += 1) await runner.dispatch(await accept(i));
+    await resumed;
+
+    await eventually(() => expect(sink?.calls).toHaveLength(10), { timeoutMs: 10_000 });
+    await runner.stop(1000);
+    expect(reads).toBe(1);
+  });
+
   // A run dispatched while older ones wait in the store (the memory queue was full) must not
   // overtake them: it waits there too, and the store hands them all back in accept order.
   it("starts runs in accept order when its memory queue overflowed", async () => {

@@ -157,9 +157,10 @@ export class SqliteStore implements Store {
 
   async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
     // The waiting runs become rows first, so the retry is listed after them: a chunk per
-    // transaction, so that a long backlog does not hold the event loop in one.
-    let took = true;
-    while (took) took = await this.#write(() => this.#takeOldestRuns(TAKE_RUNS_CHUNK));
+    // transaction while a chunk's worth waits, so that a long backlog does not hold the event
+    // loop in one, and the last few with the retry itself.
+    let made = TAKE_RUNS_CHUNK;
+    while (made >= TAKE_RUNS_CHUNK) made = await this.#write(() => this.#takeOldestRuns(TAKE_RUNS_CHUNK));
     return this.#write(() => {
       if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
       this.#takeOldestRuns();
@@ -175,7 +176,7 @@ export class SqliteStore implements Store {
       if (short !== undefined && short <= 0) return listed;
       // Every run row is older than every waiting run, and each waiting event holds one run or
       // more: rows of the oldest `short` waiting events make up the page.
-      return this.#takeOldestRuns(short) ? this.#sql.listUnfinished.all(limit ?? -1) : listed;
+      return this.#takeOldestRuns(short) > 0 ? this.#sql.listUnfinished.all(limit ?? -1) : listed;
     });
     return rows.map((row) => ({ runId: row.run_id, workflow: row.workflow, eventId: row.event_id }));
   }
@@ -319,22 +320,22 @@ export class SqliteStore implements Store {
 
   /**
    * Makes rows of the runs of the oldest `events` waiting events (of every one without a count);
-   * returns whether there were any.
+   * returns how many run rows that made.
    */
-  #takeOldestRuns(events?: number): boolean {
+  #takeOldestRuns(events?: number): number {
     const through = this.#sql.runRowsThrough.get() ?? 0;
     const last =
       (events === undefined ? undefined : this.#sql.waitingEventAt.get(through, events - 1)) ??
       this.#sql.lastEventSeq.get() ??
       through;
-    if (last <= through) return false;
-    this.#takeRuns(through, last);
-    return true;
+    return last > through ? this.#takeRuns(through, last) : 0;
   }
 
-  #takeRuns(through: number, last: number): void {
-    this.#sql.insertWaitingRuns.run(through, last);
+  /** Makes rows of the runs of the events after `through` up to `last`; returns how many. */
+  #takeRuns(through: number, last: number): number {
+    const made = this.#sql.insertWaitingRuns.run(through, last).changes;
     this.#sql.setRunRowsThrough.run(last);
+    return made;
   }
 
   #trimSamplesNow(integration: string, keep: number): void {

@@ -70,9 +70,10 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${WAITING_RUN_COLUMNS} FROM events, json_each(events.runs) AS run
        WHERE events.seq > ? AND run.value ->> 0 = ? LIMIT 1`,
     ),
-    listWaiting: db.prepare<[number, string | null, string | null, number], RunRow>(
+    listWaiting: db.prepare<[{ through: number; workflow: string | null; limit: number }], RunRow>(
       `SELECT ${WAITING_RUN_COLUMNS} FROM events, json_each(events.runs) AS run
-       WHERE events.seq > ? AND (? IS NULL OR run.value ->> 1 = ?) ORDER BY events.seq DESC, run.key DESC LIMIT ?`,
+       WHERE events.seq > @through AND (@workflow IS NULL OR run.value ->> 1 = @workflow)
+       ORDER BY events.seq DESC, run.key DESC LIMIT @limit`,
     ),
     insertRun: db.prepare<[string, string, string]>(
       "INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')",

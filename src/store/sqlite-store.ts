@@ -208,7 +208,7 @@ export class SqliteStore implements Store {
     return this.#guard(() => {
       const row = this.#sql.selectRun.get(runId);
       if (row) return this.#toRecord(row);
-      const waiting = this.#sql.selectWaitingRun.get(this.#sql.runRowsThrough.get() ?? 0, runId);
+      const waiting = this.#sql.selectWaitingRun.get(this.#runRowsThrough(), runId);
       return waiting ? this.#toRecord(waiting, false) : undefined;
     });
   }
@@ -219,12 +219,7 @@ export class SqliteStore implements Store {
       const { workflow, status, limit } = query;
       const waiting =
         status === undefined || status === "queued"
-          ? this.#sql.listWaiting.all(
-              this.#sql.runRowsThrough.get() ?? 0,
-              workflow ?? null,
-              workflow ?? null,
-              limit,
-            )
+          ? this.#sql.listWaiting.all({ through: this.#runRowsThrough(), workflow: workflow ?? null, limit })
           : [];
       const rest = limit - waiting.length;
       const rows =
@@ -310,10 +305,15 @@ export class SqliteStore implements Store {
     return { outcome: "accepted", runs };
   }
 
+  /** Every event up to this seq has its runs as rows; the runs of later ones wait in them. */
+  #runRowsThrough(): number {
+    return this.#sql.runRowsThrough.get() ?? 0;
+  }
+
   /** Makes rows of the runs waiting in events up to the one holding `runId`, if it waits. */
   #takeRunsThrough(runId: string): void {
     if (this.#sql.selectRun.get(runId) !== undefined) return;
-    const through = this.#sql.runRowsThrough.get() ?? 0;
+    const through = this.#runRowsThrough();
     const seq = this.#sql.eventOfWaitingRun.get(through, runId);
     if (seq !== undefined) this.#takeRuns(through, seq);
   }
@@ -323,7 +323,7 @@ export class SqliteStore implements Store {
    * returns how many run rows that made.
    */
   #takeOldestRuns(events?: number): number {
-    const through = this.#sql.runRowsThrough.get() ?? 0;
+    const through = this.#runRowsThrough();
     const last =
       (events === undefined ? undefined : this.#sql.waitingEventAt.get(through, events - 1)) ??
       this.#sql.lastEventSeq.get() ??

@@ -8,6 +8,7 @@ import { processIdentity } from "../../src/store/process-identity.js";
 import { SQLITE_SCHEMA_VERSION } from "../../src/store/sqlite-schema.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { makeEvent, testHash } from "./conformance.js";
+import { recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-serve-"));
 let counter = 0;
@@ -262,13 +263,11 @@ describe("the SQLite store's dedup keys across restarts", () => {
     const v1 = new Database(file);
     v1.exec(VERSION_1_SCHEMA);
     const event = makeEvent();
-    v1.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
-    v1.prepare("INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')").run(
-      "0193a0b2-0000-7000-8000-000000000003",
-      "wf",
-      event.eventId,
+    recordQueuedRunAsOlderInlet(
+      v1,
+      { event, runId: "0193a0b2-0000-7000-8000-000000000003", workflow: "wf" },
+      1,
     );
-    v1.pragma("user_version = 1");
     v1.close();
 
     const upgraded = open(file, true);

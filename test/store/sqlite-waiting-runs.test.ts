@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { RunRef } from "../../src/store/store.js";
 import { makeEvent } from "./conformance.js";
+import { recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-waiting-"));
 let counter = 0;
@@ -131,13 +132,11 @@ describe("runs waiting in their event's row (SQLite)", () => {
     const event = makeEvent();
     const v4 = new Database(file);
     v4.exec(`ALTER TABLE events DROP COLUMN runs; DELETE FROM counters WHERE name = 'run_rows_through'`);
-    v4.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
-    v4.prepare("INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')").run(
-      "0193a0b2-0000-7000-8000-000000000004",
-      "wf",
-      event.eventId,
+    recordQueuedRunAsOlderInlet(
+      v4,
+      { event, runId: "0193a0b2-0000-7000-8000-000000000004", workflow: "wf" },
+      4,
     );
-    v4.pragma("user_version = 4");
     v4.close();
 
     const upgraded = open(file);

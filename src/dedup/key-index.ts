@@ -20,7 +20,7 @@ export class DedupKeyIndex {
   readonly #scopes = new Map<string, Map<string, number>>();
   #expiresAt = new Float64Array(DEDUP_INDEX_INITIAL_SLOTS);
   #rowIds = new Float64Array(DEDUP_INDEX_INITIAL_SLOTS);
-  #eventIds = new Uint8Array(DEDUP_INDEX_INITIAL_SLOTS * UUID_BYTES);
+  #eventIds = Buffer.alloc(DEDUP_INDEX_INITIAL_SLOTS * UUID_BYTES);
   #free: number[] = [];
   /** Slots below this were handed out at least once. */
   #used = 0;
@@ -123,11 +123,12 @@ export class DedupKeyIndex {
   #write(slot: number, key: IndexedKey): void {
     this.#expiresAt[slot] = key.expiresAt;
     this.#rowIds[slot] = key.rowId;
-    this.#eventIds.set(Buffer.from(key.firstEventId.replaceAll("-", ""), "hex"), slot * UUID_BYTES);
+    // Written in place: no Buffer per key.
+    this.#eventIds.write(key.firstEventId.replaceAll("-", ""), slot * UUID_BYTES, UUID_BYTES, "hex");
   }
 
   #eventIdAt(slot: number): string {
-    const hex = Buffer.from(this.#eventIds.buffer, slot * UUID_BYTES, UUID_BYTES).toString("hex");
+    const hex = this.#eventIds.toString("hex", slot * UUID_BYTES, (slot + 1) * UUID_BYTES);
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
@@ -136,7 +137,7 @@ export class DedupKeyIndex {
     expiresAt.set(this.#expiresAt);
     const rowIds = new Float64Array(slots);
     rowIds.set(this.#rowIds);
-    const eventIds = new Uint8Array(slots * UUID_BYTES);
+    const eventIds = Buffer.alloc(slots * UUID_BYTES);
     eventIds.set(this.#eventIds);
     this.#expiresAt = expiresAt;
     this.#rowIds = rowIds;
@@ -167,7 +168,7 @@ export class DedupKeyIndex {
   #resize(slots: number, entries: ReadonlyArray<[Map<string, number>, string, IndexedKey]>): void {
     this.#expiresAt = new Float64Array(slots);
     this.#rowIds = new Float64Array(slots);
-    this.#eventIds = new Uint8Array(slots * UUID_BYTES);
+    this.#eventIds = Buffer.alloc(slots * UUID_BYTES);
     this.#free = [];
     this.#used = 0;
     for (const [keys, binary, key] of entries) {
@@ -178,11 +179,15 @@ export class DedupKeyIndex {
   }
 }
 
-const HEX_SHA256 = /^[0-9a-f]{64}$/;
+const SHA256_BYTES = 32;
 
 /** 32 one-byte characters instead of 64 hex digits: half the memory for the Map's keys. */
 function binaryKey(hexHash: string): string {
-  // Anything else would decode to fewer bytes and collide with other keys.
-  if (!HEX_SHA256.test(hexHash)) throw new TypeError("A dedup hash must be a lower-case hex SHA-256");
-  return Buffer.from(hexHash, "hex").toString("latin1");
+  const bytes = Buffer.from(hexHash, "hex");
+  // Decoding stops at the first character that is not hex: anything but a hex SHA-256 would
+  // decode to fewer bytes, and could collide with other keys.
+  if (hexHash.length !== SHA256_BYTES * 2 || bytes.length !== SHA256_BYTES) {
+    throw new TypeError("A dedup hash must be a hex SHA-256");
+  }
+  return bytes.toString("latin1");
 }

@@ -109,7 +109,12 @@ export function createIncomingHandler(
     const stopTimer = deps.metrics.storeLatency.startTimer({ operation: "accept" });
     let outcome;
     try {
-      outcome = await deps.store.accept({ event, dedup, workflows: integration.workflows });
+      outcome = await deps.store.accept({
+        event,
+        bodyJson: body.text,
+        dedup,
+        workflows: integration.workflows,
+      });
     } finally {
       stopTimer();
     }

@@ -14,6 +14,8 @@ export interface BodyLimits {
 export interface JsonBody {
   /** The decoded entity body: the bytes a sender signs. */
   readonly raw: Buffer;
+  /** `raw` decoded: the JSON text `value` was parsed from. */
+  readonly text: string;
   readonly value: object;
 }
 
@@ -77,8 +79,9 @@ function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBod
         chunks.push(chunk);
       }
     };
+    // The listeners stay after the end: the request is done with, and a late error or close
+    // cannot settle the promise again (and a complete request's close is not an error).
     const onEnd = (): void => {
-      stop();
       settle(() => parseJsonBody(Buffer.concat(chunks, size), limits), resolve, reject);
     };
     const onError = (error: Error): void => {
@@ -161,9 +164,10 @@ function readEncoded(
 }
 
 function parseJsonBody(raw: Buffer, limits: BodyLimits): JsonBody {
+  const text = raw.toString("utf8");
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString("utf8"));
+    value = JSON.parse(text);
   } catch (error) {
     throw httpError("invalid-json", {
       message: `The body is not valid JSON: ${(error as Error).message}`,
@@ -172,7 +176,7 @@ function parseJsonBody(raw: Buffer, limits: BodyLimits): JsonBody {
   }
   if (typeof value !== "object" || value === null) throw httpError("body-not-object");
   checkJsonLimits(value, limits);
-  return { raw, value };
+  return { raw, text, value };
 }
 
 function settle<T>(compute: () => T, resolve: (value: T) => void, reject: (error: unknown) => void): void {

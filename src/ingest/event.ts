@@ -12,6 +12,18 @@ export interface IncomingEvent {
   readonly body: unknown;
 }
 
+/**
+ * The event as stores keep it. With the body's own JSON text (which parses to `event.body`) the
+ * body goes in as it came: serialising the parsed body again cost about as much as parsing it.
+ */
+export function serializeEvent(event: IncomingEvent, bodyJson?: string): string {
+  if (bodyJson === undefined) return JSON.stringify(event);
+  // Field by field: about half the cost of serialising an envelope object. A field added to
+  // IncomingEvent must be added here too (test/ingest/event.test.ts fails until it is).
+  const { eventId, integration, endpointId, method, time, headers, query } = event;
+  return `{"eventId":${JSON.stringify(eventId)},"integration":${JSON.stringify(integration)},"endpointId":${JSON.stringify(endpointId)},"method":${JSON.stringify(method)},"time":${JSON.stringify(time)},"headers":${JSON.stringify(headers)},"query":${JSON.stringify(query)},"body":${bodyJson}}`;
+}
+
 export const REDACTED = "[redacted]";
 /** Headers whose values never leave the request: not stored, sampled, logged or templated. */
 export const REDACTED_HEADERS: ReadonlySet<string> = new Set([

@@ -1,8 +1,8 @@
 import { StoreUnavailableError } from "../errors.js";
-import type { IncomingEvent } from "../ingest/event.js";
+import { serializeEvent, type IncomingEvent } from "../ingest/event.js";
 import type {
+  AcceptInput,
   AcceptOutcome,
-  DedupKey,
   NodeRecord,
   RunQuery,
   RunRecord,
@@ -60,11 +60,7 @@ export class MemoryStore implements Store {
     this.#assertOpen();
   }
 
-  async accept(input: {
-    readonly event: IncomingEvent;
-    readonly dedup: DedupKey | null;
-    readonly workflows: readonly string[];
-  }): Promise<AcceptOutcome> {
+  async accept(input: AcceptInput): Promise<AcceptOutcome> {
     this.#assertOpen();
     const { event, dedup, workflows } = input;
     if (dedup) {
@@ -82,7 +78,11 @@ export class MemoryStore implements Store {
     }
     // An event is kept for its runs; one that starts none would never be read again.
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
-    this.#events.set(event.eventId, { seq: ++this.#eventSeq, json: JSON.stringify(event), refs: 0 });
+    this.#events.set(event.eventId, {
+      seq: ++this.#eventSeq,
+      json: serializeEvent(event, input.bodyJson),
+      refs: 0,
+    });
     return { outcome: "accepted", runs: workflows.map((workflow) => this.#addRun(workflow, event.eventId)) };
   }
 

@@ -1,6 +1,6 @@
 import { Redis, type ChainableCommander } from "ioredis";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
-import type { IncomingEvent } from "../ingest/event.js";
+import { serializeEvent, type IncomingEvent } from "../ingest/event.js";
 import {
   ACCEPT,
   CREATE_RUN,
@@ -13,6 +13,7 @@ import {
   runScript,
 } from "./redis-scripts.js";
 import type {
+  AcceptInput,
   AcceptOutcome,
   DedupKey,
   NodeRecord,
@@ -103,16 +104,12 @@ export class RedisStore implements Store {
     await this.#call(() => this.#redis.ping());
   }
 
-  async accept(input: {
-    readonly event: IncomingEvent;
-    readonly dedup: DedupKey | null;
-    readonly workflows: readonly string[];
-  }): Promise<AcceptOutcome> {
+  async accept(input: AcceptInput): Promise<AcceptOutcome> {
     const { event, dedup, workflows } = input;
     const runs = workflows.map((workflow) => ({ runId: timeOrderedId(), workflow, eventId: event.eventId }));
     const reply = await this.#script(ACCEPT, [
       event.eventId,
-      JSON.stringify(event),
+      serializeEvent(event, input.bodyJson),
       dedup ? this.#dedupKey(dedup) : "",
       dedup ? Math.max(1, Math.ceil(dedup.ttlMs)) : 0,
       ...runs.flatMap((run) => [run.runId, run.workflow]),

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
-import type { IncomingEvent } from "../ingest/event.js";
+import { serializeEvent, type IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite, SQLITE_SCHEMA_VERSION, SQLITE_SERVER_ROW_VERSION } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
 import { RUN_PRUNE_SLACK_SHARE, SQLITE_BUSY_TIMEOUT_MS } from "../defaults.js";
@@ -9,8 +9,8 @@ import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
 import { prepareStatements, type RunRow, type SqliteStatements } from "./sqlite-statements.js";
 import type {
+  AcceptInput,
   AcceptOutcome,
-  DedupKey,
   NodeRecord,
   RunQuery,
   RunRecord,
@@ -26,12 +26,6 @@ import { timeOrderedId } from "../ids.js";
 const SWEEP_DELETE_CHUNK = 5000;
 /** Waiting events (each with its runs) made rows per transaction when all must be (a retry). */
 const TAKE_RUNS_CHUNK = 5000;
-
-interface AcceptInput {
-  readonly event: IncomingEvent;
-  readonly dedup: DedupKey | null;
-  readonly workflows: readonly string[];
-}
 
 interface FinishResult {
   status: "succeeded" | "failed";
@@ -301,7 +295,7 @@ export class SqliteStore implements Store {
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
     const runs = workflows.map((workflow) => ({ runId: timeOrderedId(), workflow, eventId: event.eventId }));
     const waiting = JSON.stringify(runs.map((run) => [run.runId, run.workflow]));
-    this.#sql.insertEvent.run(event.eventId, JSON.stringify(event), waiting);
+    this.#sql.insertEvent.run(event.eventId, serializeEvent(event, input.bodyJson), waiting);
     return { outcome: "accepted", runs };
   }
 

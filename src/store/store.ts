@@ -7,6 +7,17 @@ export interface DedupKey {
   readonly ttlMs: number;
 }
 
+export interface AcceptInput {
+  readonly event: IncomingEvent;
+  /**
+   * The body as the sender wrote it, when the caller has it: JSON text that parses to `event.body`,
+   * stored as it is (serializeEvent) rather than serialised again.
+   */
+  readonly bodyJson?: string;
+  readonly dedup: DedupKey | null;
+  readonly workflows: readonly string[];
+}
+
 export type AcceptOutcome =
   | { readonly outcome: "accepted"; readonly runs: readonly RunRef[] }
   /** The key lives and its first event is recorded: 204. The key's TTL has been renewed. */
@@ -82,11 +93,7 @@ export interface Store {
    * is always answered 204, and a failure leaves no key behind (the sender's retry is new).
    * A duplicate renews the key's TTL (sliding) and records nothing.
    */
-  accept(input: {
-    readonly event: IncomingEvent;
-    readonly dedup: DedupKey | null;
-    readonly workflows: readonly string[];
-  }): Promise<AcceptOutcome>;
+  accept(input: AcceptInput): Promise<AcceptOutcome>;
   /** Deletes expired dedup keys one by one (never clearing a namespace); returns how many. */
   sweepExpiredKeys(nowMs: number): Promise<number>;
 

@@ -75,6 +75,9 @@ describe("DedupKeyIndex", () => {
     expect(() => index.set("shop", "h1", { firstEventId: randomUUID(), expiresAt: 1, rowId: 1 })).toThrow(
       TypeError,
     );
+    // 64 characters, one not hex: it would decode to the bytes before it and collide.
+    const notHex = `${testHash("b").slice(0, 62)}zz`;
+    expect(() => index.get("shop", notHex)).toThrow(TypeError);
   });
 
   it("keeps the same hash apart in two scopes through set, delete and sweep", () => {

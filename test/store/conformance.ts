@@ -132,6 +132,16 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       expect(await store.getEvent(randomUUID())).toBeUndefined();
     });
 
+    it("keeps a body given as the sender's JSON text as the value it parses to", async () => {
+      // Whitespace, a repeated key (the last wins), escapes and a lone surrogate, as JSON.parse reads them.
+      const bodyJson = '{ "b" : 1,\n "a": [1.50, "\\u2028\\ud800\\"x\\""], "b": 2 }';
+      const event = makeEvent({ body: JSON.parse(bodyJson) as unknown });
+      await store.accept({ event, bodyJson, dedup: null, workflows: ["wf"] });
+      const stored = await store.getEvent(event.eventId);
+      expect(stored).toStrictEqual(event);
+      expect(stored?.body).toStrictEqual({ b: 2, a: [1.5, '\u2028\ud800"x"'] });
+    });
+
     it("answers the same dedup key with a duplicate of the first event and records nothing", async () => {
       const event = makeEvent();
       const dedup = { scope: "shop-cart", hash: testHash("h1"), ttlMs: 60_000 };

@@ -1,4 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=32 --v8-pool-size=0
+#!/usr/bin/env node
+// No node flags here: `env -S` is GNU and BSD only, and BusyBox's env (Alpine images) refused the
+// whole command. `inlet serve` says in its log when it runs without the flags npm start passes.
 import { Command } from "commander";
 import { apiKeyCommand } from "./cli/apikey.js";
 import { flattenCommand } from "./cli/flatten.js";

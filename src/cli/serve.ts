@@ -4,12 +4,31 @@ import { readSettings } from "../settings.js";
 import { ConfigError, errorMessage } from "../errors.js";
 import { formatText } from "../config/format/text.js";
 
+/**
+ * npm start's node flags (package.json), which README § Performance explains: a 32 MB young
+ * generation and V8 helper threads sized to the cores the process may use.
+ */
+export const SERVE_NODE_FLAGS = ["--max-semi-space-size=32", "--v8-pool-size=0"] as const;
+
+/** Whether node was started with the young-generation flag, on its command line or in NODE_OPTIONS. */
+function tunedForServing(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const given = [...execArgv, ...(nodeOptions ?? "").split(/\s+/)];
+  return given.some((flag) => flag.startsWith("--max-semi-space-size"));
+}
+
 export function serveCommand(): Command {
   return new Command("serve")
     .description("run the runtime: serve the endpoints of the config in INLET_DIR and run its workflows")
     .action(async () => {
       const settings = readSettings(process.env);
       const logger = createLogger({ level: settings.logLevel });
+      // Before the start, so that it is logged before "inlet listening".
+      if (!tunedForServing(process.execArgv, process.env["NODE_OPTIONS"])) {
+        logger.info(
+          { nodeOptions: SERVE_NODE_FLAGS.join(" ") },
+          "starting without the V8 flags that npm start passes: set NODE_OPTIONS to these for the latency README § Performance measures",
+        );
+      }
       let runtime;
       try {
         // Loaded here: loading the runtime's dependencies (express, BullMQ, SQLite) would cost

@@ -1,10 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { SERVE_NODE_FLAGS } from "../../src/cli/serve.js";
+import { CLI, runCli, spawnServer } from "../helpers/cli.js";
 import { ENDPOINT_A, integrationYaml, tempProject, type TempProject } from "../helpers/temp-project.js";
 
 let project: TempProject | undefined;
+
+/** Waits until the server's output holds `text` (the port is printed before the start has ended). */
+async function untilLogged(server: { output: () => string }, text: string): Promise<void> {
+  while (!server.output().includes(text)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 afterEach(() => project?.cleanup());
 
 describe("inlet validate", () => {
@@ -94,6 +100,29 @@ describe("inlet serve", () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/integrations\/a\.yaml:3:11: schema endpoint/);
+  });
+});
+
+describe("the inlet command", () => {
+  it("names only node on its first line, so it starts where env takes no options (BusyBox, as on Alpine)", () => {
+    expect(readFileSync(CLI, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+
+  it("serve says when node runs without npm start's flags, and not when NODE_OPTIONS has them", async () => {
+    const startScript = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } })
+      .scripts.start;
+    expect(startScript).toBe(`node ${SERVE_NODE_FLAGS.join(" ")} dist/src/main.js serve`);
+    const env = { INLET_STORE: "memory:", LOG_LEVEL: "info", NODE_OPTIONS: "" };
+    const plain = await spawnServer(env);
+    const tuned = await spawnServer({ ...env, NODE_OPTIONS: SERVE_NODE_FLAGS.join(" ") });
+    try {
+      await Promise.all([untilLogged(plain, "inlet listening"), untilLogged(tuned, "inlet listening")]);
+      expect(plain.output()).toContain("starting without the V8 flags that npm start passes");
+      expect(tuned.output()).not.toContain("starting without the V8 flags");
+    } finally {
+      plain.child.kill("SIGKILL");
+      tuned.child.kill("SIGKILL");
+    }
   });
 });
 

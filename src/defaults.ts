@@ -72,6 +72,14 @@ export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5;
  * provider that was just down, and a provider outage rarely ends within seconds.
  */
 export const IDP_UNAVAILABLE_RETRY_AFTER_S = 30;
+/** A JWKS key set is fetched again once it is this old (jose's default, named here). */
+export const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * SECOND_MS;
+/**
+ * While the provider cannot be reached, tokens are verified with the last key set fetched, until
+ * it has gone this long without a successful fetch: a key the provider has since withdrawn is
+ * trusted no longer than this.
+ */
+export const JWKS_STALE_MAX_MS = 24 * 60 * 60 * SECOND_MS;
 
 /** Runs kept in the history; older finished runs are pruned. */
 export const RUN_HISTORY_LIMIT = 10_000;

@@ -1,13 +1,20 @@
 import {
+  createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
   errors,
   jwtVerify,
   type FetchImplementation,
   type JWSAlgorithm,
+  type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from "jose";
-import { CLOCK_TOLERANCE_S, IDP_UNAVAILABLE_RETRY_AFTER_S } from "../defaults.js";
+import {
+  CLOCK_TOLERANCE_S,
+  IDP_UNAVAILABLE_RETRY_AFTER_S,
+  JWKS_CACHE_MAX_AGE_MS,
+  JWKS_STALE_MAX_MS,
+} from "../defaults.js";
 import { httpError } from "../http-errors.js";
 import { checkTokenSize, invalidTokenError } from "./jwt.js";
 
@@ -58,14 +65,22 @@ function isKeySetUnavailable(error: unknown): boolean {
 /**
  * A verifier for tokens minted by the sender's own identity provider. Keys come only from `url`
  * (jose caches them and refetches on an unknown `kid`); header fields such as jku, x5u or jwk
- * are never used to find a key. A key set that cannot be fetched is a 503, not the sender's 401.
+ * are never used to find a key. A key set that cannot be fetched is a 503, not the sender's 401,
+ * unless the last one fetched still verifies the token (keySetOrLastFetched).
  */
 export function createJwksVerifier(options: {
   url: string;
   issuer: string;
   audience: string;
+  /** Tests shorten the cache; it is JWKS_CACHE_MAX_AGE_MS otherwise. */
+  cacheMaxAgeMs?: number;
 }): (token: string) => Promise<void> {
-  const keySet = createRemoteJWKSet(new URL(options.url), { [customFetch]: fetchKeySet });
+  const keySet = keySetOrLastFetched(
+    createRemoteJWKSet(new URL(options.url), {
+      [customFetch]: fetchKeySet,
+      cacheMaxAge: options.cacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS,
+    }),
+  );
   const verifyOptions: JWTVerifyOptions = Object.freeze({
     algorithms: ASYMMETRIC_ALGORITHMS,
     issuer: options.issuer,
@@ -85,6 +100,56 @@ export function createJwksVerifier(options: {
         });
       }
       throw invalidTokenError(error);
+    }
+  };
+}
+
+/**
+ * The remote key set, falling back on the last one fetched while the provider cannot be reached.
+ * jose refetches a set once it is older than its cache age and, if that fails, refuses every token
+ * (and the next request fetches again) though the keys it holds are still good. Here such a failure
+ * verifies the token with those keys, and for IDP_UNAVAILABLE_RETRY_AFTER_S no request waits on
+ * another fetch; a token whose key is not among them stays unavailable (its key may be new), and
+ * the keys are trusted only until JWKS_STALE_MAX_MS after the last fetch that worked.
+ */
+function keySetOrLastFetched(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerifyGetKey {
+  /** When the remote set last verified a token: it was fetched at most a cache age before. */
+  let goodAt = 0;
+  let fallback: { readonly keys: JWTVerifyGetKey; readonly retryAt: number; readonly error: unknown } | null =
+    null;
+
+  async function fromFallback(
+    current: NonNullable<typeof fallback>,
+    ...args: Parameters<JWTVerifyGetKey>
+  ): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+    try {
+      return await current.keys(...args);
+    } catch (error) {
+      throw error instanceof errors.JWKSNoMatchingKey ? current.error : error;
+    }
+  }
+
+  return async (...args) => {
+    const now = Date.now();
+    if (fallback !== null && now < fallback.retryAt && now - goodAt < JWKS_STALE_MAX_MS) {
+      return fromFallback(fallback, ...args);
+    }
+    try {
+      const key = await remote(...args);
+      goodAt = Date.now();
+      fallback = null;
+      return key;
+    } catch (error) {
+      const lastFetched = remote.jwks();
+      if (!isKeySetUnavailable(error) || lastFetched === undefined || now - goodAt >= JWKS_STALE_MAX_MS) {
+        throw error;
+      }
+      fallback = {
+        keys: createLocalJWKSet(lastFetched),
+        retryAt: Date.now() + IDP_UNAVAILABLE_RETRY_AFTER_S * 1000,
+        error,
+      };
+      return fromFallback(fallback, ...args);
     }
   };
 }

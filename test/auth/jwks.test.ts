@@ -76,6 +76,7 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
   let signingKey: CryptoKey;
   let attackerKey: CryptoKey;
   let attackerJwk: JWK;
+  let signingJwk: JWK;
   let verify: (token: string) => Promise<void>;
 
   beforeAll(async () => {
@@ -84,9 +85,8 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
     const attackerPair = await generateKeyPair("RS256", { extractable: true });
     attackerKey = attackerPair.privateKey;
     attackerJwk = { ...(await exportJWK(attackerPair.publicKey)), kid: "k1", alg: "RS256" };
-    idp = await startJwksServer([
-      { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" },
-    ]);
+    signingJwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+    idp = await startJwksServer([signingJwk]);
     attacker = await startJwksServer([attackerJwk]);
     verify = createJwksVerifier({ url: idp.url, issuer: ISSUER, audience: AUDIENCE });
   });
@@ -195,6 +195,41 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
         await server.close();
       }
     });
+  });
+
+  it("verifies with the last key set while the provider is down once that set is stale, fetching once", async () => {
+    let down = false;
+    let fetches = 0;
+    const server = http.createServer((_req, res) => {
+      fetches += 1;
+      if (down) res.writeHead(500).end("down");
+      else
+        res
+          .writeHead(200, { "Content-Type": "application/json" })
+          .end(JSON.stringify({ keys: [signingJwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+    try {
+      const verifyToken = createJwksVerifier({ url, issuer: ISSUER, audience: AUDIENCE, cacheMaxAgeMs: 20 });
+      expect(await rejection(verifyToken(await token()))).toBe("ok");
+      down = true;
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(await rejection(verifyToken(await token()))).toBe("ok");
+      expect(fetches).toBe(2);
+      // Within the Retry-After the 503 names, nobody waits on another fetch.
+      expect(await rejection(verifyToken(await token()))).toBe("ok");
+      expect(fetches).toBe(2);
+      // A key the last set lacks may be a new one: the sender retries rather than mints again.
+      const newKid = await token({ key: attackerKey, header: { kid: "k2" } });
+      expect(await rejection(verifyToken(newKid))).toMatchObject({
+        status: 503,
+        code: "identity-provider-unavailable",
+      });
+      expect(await rejection(verifyToken(await token({ key: attackerKey })))).toMatchObject({ status: 401 });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("still answers 401 for a token signed by a key not in a reachable set", async () => {

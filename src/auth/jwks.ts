@@ -3,7 +3,9 @@ import {
   createRemoteJWKSet,
   customFetch,
   errors,
+  jwksCache,
   jwtVerify,
+  type ExportedJWKSCache,
   type FetchImplementation,
   type JWSAlgorithm,
   type JWTVerifyGetKey,
@@ -75,11 +77,15 @@ export function createJwksVerifier(options: {
   /** Tests shorten the cache; it is JWKS_CACHE_MAX_AGE_MS otherwise. */
   cacheMaxAgeMs?: number;
 }): (token: string) => Promise<void> {
+  // jose records here when it last applied a fetched set (`uat`, ms since epoch).
+  const fetched: { uat?: number } = {};
   const keySet = keySetOrLastFetched(
     createRemoteJWKSet(new URL(options.url), {
       [customFetch]: fetchKeySet,
+      [jwksCache]: fetched as ExportedJWKSCache,
       cacheMaxAge: options.cacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS,
     }),
+    fetched,
   );
   const verifyOptions: JWTVerifyOptions = Object.freeze({
     algorithms: ASYMMETRIC_ALGORITHMS,
@@ -104,52 +110,57 @@ export function createJwksVerifier(options: {
   };
 }
 
+/** What a failed fetch left: the last set fetched, if still trusted, until the next attempt. */
+interface Outage {
+  readonly lastFetched: JWTVerifyGetKey | null;
+  /** performance.now() from which a request fetches again. */
+  readonly retryAt: number;
+  readonly error: unknown;
+}
+
 /**
  * The remote key set, falling back on the last one fetched while the provider cannot be reached.
- * jose refetches a set once it is older than its cache age and, if that fails, refuses every token
- * (and the next request fetches again) though the keys it holds are still good. Here such a failure
- * verifies the token with those keys, and for IDP_UNAVAILABLE_RETRY_AFTER_S no request waits on
- * another fetch; a token whose key is not among them stays unavailable (its key may be new), and
- * the keys are trusted only until JWKS_STALE_MAX_MS after the last fetch that worked.
+ * jose refetches a set once it is older than its cache age and, if that fails, refuses every
+ * token (and the next request fetches again) though the keys it holds are still good. Here a
+ * failed fetch opens an outage: for IDP_UNAVAILABLE_RETRY_AFTER_S (the Retry-After the 503 names)
+ * no request fetches; tokens are verified with the last set jose applied, if that fetch is less
+ * than JWKS_STALE_MAX_MS old, and a token whose key it lacks (its key may be new) or any token
+ * without such a set stays unavailable. The first request after that fetches again.
  */
-function keySetOrLastFetched(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerifyGetKey {
-  /** When the remote set last verified a token: it was fetched at most a cache age before. */
-  let goodAt = 0;
-  let fallback: { readonly keys: JWTVerifyGetKey; readonly retryAt: number; readonly error: unknown } | null =
-    null;
+function keySetOrLastFetched(
+  remote: ReturnType<typeof createRemoteJWKSet>,
+  fetched: { readonly uat?: number },
+): JWTVerifyGetKey {
+  let outage: Outage | null = null;
 
-  async function fromFallback(
-    current: NonNullable<typeof fallback>,
+  async function duringOutage(
+    current: Outage,
     ...args: Parameters<JWTVerifyGetKey>
   ): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+    if (current.lastFetched === null) throw current.error;
     try {
-      return await current.keys(...args);
+      return await current.lastFetched(...args);
     } catch (error) {
       throw error instanceof errors.JWKSNoMatchingKey ? current.error : error;
     }
   }
 
   return async (...args) => {
-    const now = Date.now();
-    if (fallback !== null && now < fallback.retryAt && now - goodAt < JWKS_STALE_MAX_MS) {
-      return fromFallback(fallback, ...args);
-    }
+    if (outage !== null && performance.now() < outage.retryAt) return duringOutage(outage, ...args);
     try {
       const key = await remote(...args);
-      goodAt = Date.now();
-      fallback = null;
+      outage = null;
       return key;
     } catch (error) {
-      const lastFetched = remote.jwks();
-      if (!isKeySetUnavailable(error) || lastFetched === undefined || now - goodAt >= JWKS_STALE_MAX_MS) {
-        throw error;
-      }
-      fallback = {
-        keys: createLocalJWKSet(lastFetched),
-        retryAt: Date.now() + IDP_UNAVAILABLE_RETRY_AFTER_S * 1000,
+      if (!isKeySetUnavailable(error)) throw error;
+      const trusted = fetched.uat !== undefined && Date.now() - fetched.uat < JWKS_STALE_MAX_MS;
+      const lastSet = trusted ? remote.jwks() : undefined;
+      outage = {
+        lastFetched: lastSet === undefined ? null : createLocalJWKSet(lastSet),
+        retryAt: performance.now() + IDP_UNAVAILABLE_RETRY_AFTER_S * 1000,
         error,
       };
-      return fromFallback(fallback, ...args);
+      return duringOutage(outage, ...args);
     }
   };
 }

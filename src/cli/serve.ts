@@ -10,10 +10,10 @@ import { formatText } from "../config/format/text.js";
  */
 export const SERVE_NODE_FLAGS = ["--max-semi-space-size=32", "--v8-pool-size=0"] as const;
 
-/** Whether node was started with the young-generation flag, on its command line or in NODE_OPTIONS. */
+/** Whether node was given both flags (any values), on its command line or in NODE_OPTIONS. */
 function tunedForServing(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const given = [...execArgv, ...(nodeOptions ?? "").split(/\s+/)];
-  return given.some((flag) => flag.startsWith("--max-semi-space-size"));
+  const given = [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].map((flag) => flag.split("=")[0]);
+  return SERVE_NODE_FLAGS.every((flag) => given.includes(flag.split("=")[0]));
 }
 
 export function serveCommand(): Command {

@@ -124,7 +124,13 @@ export class DedupKeyIndex {
     this.#expiresAt[slot] = key.expiresAt;
     this.#rowIds[slot] = key.rowId;
     // Written in place: no Buffer per key.
-    this.#eventIds.write(key.firstEventId.replaceAll("-", ""), slot * UUID_BYTES, UUID_BYTES, "hex");
+    const written = this.#eventIds.write(
+      key.firstEventId.replaceAll("-", ""),
+      slot * UUID_BYTES,
+      UUID_BYTES,
+      "hex",
+    );
+    if (written !== UUID_BYTES) throw new TypeError(`A first event id must be a UUID: ${key.firstEventId}`);
   }
 
   #eventIdAt(slot: number): string {
@@ -179,15 +185,12 @@ export class DedupKeyIndex {
   }
 }
 
-const SHA256_BYTES = 32;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 /** 32 one-byte characters instead of 64 hex digits: half the memory for the Map's keys. */
 function binaryKey(hexHash: string): string {
-  const bytes = Buffer.from(hexHash, "hex");
-  // Decoding stops at the first character that is not hex: anything but a hex SHA-256 would
-  // decode to fewer bytes, and could collide with other keys.
-  if (hexHash.length !== SHA256_BYTES * 2 || bytes.length !== SHA256_BYTES) {
-    throw new TypeError("A dedup hash must be a hex SHA-256");
-  }
-  return bytes.toString("latin1");
+  // Anything else would decode to other bytes (Buffer reads the low 8 bits of any character, and
+  // stops at the first that is not hex) and could collide with other keys.
+  if (!HEX_SHA256.test(hexHash)) throw new TypeError("A dedup hash must be a lower-case hex SHA-256");
+  return Buffer.from(hexHash, "hex").toString("latin1");
 }

@@ -14,8 +14,12 @@ export interface BodyLimits {
 export interface JsonBody {
   /** The decoded entity body: the bytes a sender signs. */
   readonly raw: Buffer;
-  /** `raw` decoded: the JSON text `value` was parsed from. */
-  readonly text: string;
+  /**
+   * `raw` decoded, the JSON text `value` was parsed from; undefined when it holds a number that
+   * JSON.stringify would write otherwise (checkJsonLimits), so that what is stored is what
+   * samples and the dedup hash see.
+   */
+  readonly text: string | undefined;
   readonly value: object;
 }
 
@@ -79,10 +83,12 @@ function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBod
         chunks.push(chunk);
       }
     };
-    // The listeners stay after the end: the request is done with, and a late error or close
-    // cannot settle the promise again (and a complete request's close is not an error).
+    // The listeners stay after the end (removing four cost more than the rest of the reading): the
+    // promise is settled by then, so a late error or close changes nothing.
     const onEnd = (): void => {
-      settle(() => parseJsonBody(Buffer.concat(chunks, size), limits), resolve, reject);
+      const body = Buffer.concat(chunks, size);
+      chunks.length = 0;
+      settle(() => parseJsonBody(body, limits), resolve, reject);
     };
     const onError = (error: Error): void => {
       stop();
@@ -175,8 +181,8 @@ function parseJsonBody(raw: Buffer, limits: BodyLimits): JsonBody {
     });
   }
   if (typeof value !== "object" || value === null) throw httpError("body-not-object");
-  checkJsonLimits(value, limits);
-  return { raw, text, value };
+  const { numbersRoundTrip } = checkJsonLimits(value, limits);
+  return { raw, text: numbersRoundTrip ? text : undefined, value };
 }
 
 function settle<T>(compute: () => T, resolve: (value: T) => void, reject: (error: unknown) => void): void {

@@ -67,13 +67,16 @@ export interface JsonLimits {
  * Throws 413 body-too-complex when `value` nests deeper than maxDepth containers or has more
  * than maxLeaves leaves (empty containers count as leaves, as in flatten). Iterative, and stops
  * at the first container or leaf over a limit, so a hostile body costs no more than the limits.
+ * Answers whether JSON.stringify would write every number back as its text reads: false for a
+ * number too large for a double (1e400 parses to Infinity, written as null) and for -0 (written 0).
  */
-export function checkJsonLimits(value: unknown, limits: JsonLimits): void {
-  if (typeof value !== "object" || value === null) return;
+export function checkJsonLimits(value: unknown, limits: JsonLimits): { readonly numbersRoundTrip: boolean } {
+  if (typeof value !== "object" || value === null) return { numbersRoundTrip: roundTrips(value) };
   if (limits.maxDepth < 1) throw httpError("body-too-complex");
   const values: object[] = [value];
   const depths: number[] = [1];
   let leaves = 0;
+  let numbersRoundTrip = true;
   while (values.length > 0) {
     const container = values.pop()!;
     const depth = depths.pop()!;
@@ -82,6 +85,7 @@ export function checkJsonLimits(value: unknown, limits: JsonLimits): void {
     for (const child of children) {
       if (typeof child !== "object" || child === null) {
         if (++leaves > limits.maxLeaves) throw httpError("body-too-complex");
+        if (typeof child === "number" && !roundTrips(child)) numbersRoundTrip = false;
       } else if (depth >= limits.maxDepth) {
         throw httpError("body-too-complex");
       } else {
@@ -90,6 +94,11 @@ export function checkJsonLimits(value: unknown, limits: JsonLimits): void {
       }
     }
   }
+  return { numbersRoundTrip };
+}
+
+function roundTrips(value: unknown): boolean {
+  return typeof value !== "number" || (Number.isFinite(value) && !Object.is(value, -0));
 }
 
 /** One `path = value` line per leaf: strings bare, everything else (and multi-line strings) as JSON. */

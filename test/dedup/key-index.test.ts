@@ -75,9 +75,15 @@ describe("DedupKeyIndex", () => {
     expect(() => index.set("shop", "h1", { firstEventId: randomUUID(), expiresAt: 1, rowId: 1 })).toThrow(
       TypeError,
     );
-    // 64 characters, one not hex: it would decode to the bytes before it and collide.
-    const notHex = `${testHash("b").slice(0, 62)}zz`;
-    expect(() => index.get("shop", notHex)).toThrow(TypeError);
+    // Each would decode to the bytes of another key: Buffer stops at a character that is not hex,
+    // reads only the low 8 bits of any other, and reads upper-case as lower.
+    for (const other of [
+      `${testHash("b").slice(0, 62)}zz`,
+      "\u0161".repeat(64),
+      testHash("b").toUpperCase(),
+    ]) {
+      expect(() => index.get("shop", other)).toThrow(TypeError);
+    }
   });
 
   it("keeps the same hash apart in two scopes through set, delete and sweep", () => {

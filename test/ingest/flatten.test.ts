@@ -95,6 +95,12 @@ describe("checkJsonLimits", () => {
     expect(complex({ a: {}, b: [], c: [[]] })).toBeNull();
   });
 
+  it("tells whether every number reads back as JSON.stringify writes it", () => {
+    expect(checkJsonLimits({ a: [1, 2.5, -3, 1e300] }, limits).numbersRoundTrip).toBe(true);
+    expect(checkJsonLimits({ a: [Infinity] }, limits).numbersRoundTrip).toBe(false);
+    expect(checkJsonLimits({ a: { b: -0 } }, limits).numbersRoundTrip).toBe(false);
+  });
+
   it("refuses a value nested deeper than maxDepth with 413 body-too-complex", () => {
     expect(complex({ a: { b: { c: { d: 1 } } } })).toBe("413 body-too-complex");
     expect(complex([[[[]]]])).toBe("413 body-too-complex");

@@ -186,6 +186,8 @@ export class SqliteStore implements Store {
   async recordNode(runId: string, node: NodeRecord): Promise<void> {
     const json = JSON.stringify(node);
     await this.#write(() => {
+      // A run gets nodes once started, so it is a row by then: rows are made only if it is not.
+      if (this.#sql.upsertNode.run(runId, node.id, json, runId).changes > 0) return;
       this.#takeRunsThrough(runId);
       this.#sql.upsertNode.run(runId, node.id, json, runId);
     });
@@ -193,6 +195,8 @@ export class SqliteStore implements Store {
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
     await this.#write(() => {
+      // As in recordNode: a run is finished once started, so its rows are made only if it is not a row.
+      if (this.#finishNow(runId, result)) return;
       this.#takeRunsThrough(runId);
       this.#finishNow(runId, result);
     });
@@ -337,17 +341,20 @@ export class SqliteStore implements Store {
     else this.#sql.trimSamples.run(integration, integration, keep);
   }
 
-  #finishNow(runId: string, result: FinishResult): void {
-    if (this.#sql.finishRun.run(result.status, result.finishedAt, result.error, runId).changes === 0) return;
+  /** False when the run is not a row. */
+  #finishNow(runId: string, result: FinishResult): boolean {
+    if (this.#sql.finishRun.run(result.status, result.finishedAt, result.error, runId).changes === 0)
+      return false;
     const excess = (this.#sql.finishedCount.get() ?? 0) - this.#runHistoryLimit;
     // Pruned a batch at a time: neighbouring rows share pages, so a hundred deletes cost little more than one.
-    if (excess < this.#pruneBatch) return;
+    if (excess < this.#pruneBatch) return true;
     for (const old of this.#sql.oldestFinished.all(excess)) {
       this.#sql.deleteNodes.run(old.run_id);
       this.#sql.deleteRun.run(old.run_id);
       this.#sql.deleteUnreferencedEvent.run(old.event_id, old.event_id);
     }
     this.#sql.deleteOrphanEvents.run();
+    return true;
   }
 
   /** The live keys, loaded on first use; expired rows left by a killed process are deleted then. */

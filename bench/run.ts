@@ -28,21 +28,38 @@ const DRAIN_POLL_MS = 200;
 const DRAIN_SETTLED_MS = 1000;
 const ID_SLOT = "[<id>]";
 const JWT_SECRET = "bench-jwt-signing-secret-0123456789abcdef";
+/** The seed's cart event with a second product: 601 bytes as sent (with 12-character ids), as in issue 6's figures. */
 const BODY = JSON.stringify({
   customer_email: "example+[<id>]@example.com",
   order_number: "[<id>]",
   type: "email",
   language: "eng",
+  businessProfileId: 611,
   products: [
     {
       name: "Earwax",
       category: "Hygiene",
       id: "abcdefgh",
-      image_url: "http://exampleimage.url",
-      product_url: "http://exampleproduct.url",
+      image_url: "http://exampleimage.url/earwax.png",
+      product_url: "http://exampleproduct.url/earwax",
       group_id: "groupid",
+      price: 4.99,
+      quantity: 2,
+    },
+    {
+      name: "Cotton",
+      category: "Hygiene",
+      id: "ijklmnop",
+      image_url: "http://exampleimage.url/buds.png",
+      product_url: "http://exampleproduct.url/buds",
+      group_id: "groupid",
+      price: 2.49,
+      quantity: 1,
     },
   ],
+  currency: "EUR",
+  source: "webshop",
+  channel: "mail",
 });
 const DUPLICATE_BODY = BODY.replaceAll(ID_SLOT, "same");
 /** Numbers the unique bodies across every load of the run: a new load must not repeat an earlier one's. */
@@ -540,7 +557,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations) while the other servers are paused (SIGSTOP), and each window followed by one on the same server let settle until that server is idle; ${Buffer.byteLength(BODY)}-byte JSON body with unique values per request.`,
+      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations) while the other servers are paused (SIGSTOP), and each window followed by one on the same server let settle until that server is idle; ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
       "",
       table(rows, rawRow),
       "",

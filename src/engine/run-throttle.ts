@@ -24,15 +24,19 @@ export interface RunThrottle {
 /**
  * The ingress is the hot path, and a run is already durable when its sender hears 200, so under
  * load runs wait rather than requests. Each interval: if the event loop was saturated while
- * requests kept arriving, halve the runs allowed at once, down to a floor share of the configured
- * concurrency; otherwise raise it one step back towards the concurrency. Additive increase,
- * multiplicative decrease, as TCP does; `onChange` lets the runner apply a new limit at once.
+ * requests kept arriving, runs give way; otherwise the runs allowed at once rise one step back
+ * towards the concurrency. `onChange` lets the runner apply a new limit at once.
  *
- * With `canPause`, a limit already at the floor goes to 0 while the saturation lasts: a run started
- * beside a saturated ingress cost it several times what the same run costs an idle loop. Once a
- * pause has lasted RUN_THROTTLE_MAX_PAUSE_MS, the floor runs for one interval, so runs progress
- * under a load that never ends. (BullMQ's worker cannot run at concurrency 0, so the queue
- * runner keeps the floor.)
+ * With `canPause` (the embedded runner), giving way is a pause: no run starts while the
+ * saturation lasts (a run started beside a saturated ingress cost it several times what the same
+ * run costs an idle loop), and once a pause has lasted RUN_THROTTLE_MAX_PAUSE_MS the floor runs
+ * for one interval, so runs progress under a load that never ends. A pause also tells whose load
+ * it was: with no run started, a loop that is no longer saturated was busy with runs, not with
+ * senders (at a steady rate the two together can keep it 90 % busy). Runs then get their whole
+ * concurrency back, and a busy loop does not stop them again for RUN_THROTTLE_MAX_PAUSE_MS. Before
+ * that probe, runs were held at one or two at once in such a loop and fell behind the arrivals.
+ * BullMQ's worker cannot run at concurrency 0: the queue runner halves its limit instead, down
+ * to a floor share of the concurrency (additive increase, multiplicative decrease, as TCP does).
  */
 export function createRunThrottle(options: {
   readonly concurrency: number;
@@ -45,12 +49,13 @@ export function createRunThrottle(options: {
   const step = floor;
   let limit = concurrency;
   let pausedAt = 0;
+  /** Until then (performance.now()), a busy loop is the runs' doing: a pause showed the ingress light. */
+  let runsBusyUntil = 0;
   let lastUtilization = performance.eventLoopUtilization();
   let lastRequests = load.requests;
 
   function saturatedLimit(now: number): number {
-    if (limit > floor) return Math.max(floor, Math.floor(limit / 2));
-    if (!options.canPause) return floor;
+    if (!options.canPause) return Math.max(floor, Math.floor(limit / 2));
     if (limit > 0) {
       pausedAt = now;
       return 0;
@@ -64,10 +69,15 @@ export function createRunThrottle(options: {
     lastUtilization = current;
     const requestsArrived = load.requests !== lastRequests;
     lastRequests = load.requests;
+    const now = performance.now();
+    const saturated = utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived;
+    if (!saturated && limit === 0) runsBusyUntil = now + RUN_THROTTLE_MAX_PAUSE_MS;
     const next =
-      utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived
-        ? saturatedLimit(performance.now())
-        : Math.min(concurrency, limit + step);
+      saturated && now >= runsBusyUntil
+        ? saturatedLimit(now)
+        : limit === 0 && !saturated
+          ? concurrency
+          : Math.min(concurrency, limit + step);
     if (next === limit) return;
     limit = next;
     options.onChange(limit);

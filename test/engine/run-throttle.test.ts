@@ -16,13 +16,18 @@ async function saturate(load: IngressLoad, ms: number): Promise<void> {
 function watch(canPause: boolean) {
   const load = new IngressLoad();
   const limits: number[] = [];
+  /** When each change came (performance.now()). */
+  const times: number[] = [];
   const throttle = createRunThrottle({
     concurrency: 10,
     load,
     canPause,
-    onChange: (limit) => limits.push(limit),
+    onChange: (limit) => {
+      limits.push(limit);
+      times.push(performance.now());
+    },
   });
-  return { load, limits, throttle };
+  return { load, limits, times, throttle };
 }
 
 describe("the run throttle", () => {
@@ -30,12 +35,33 @@ describe("the run throttle", () => {
     const { load, limits, throttle } = watch(true);
     try {
       await saturate(load, RUN_THROTTLE_MAX_PAUSE_MS + 1000);
-      // Halved down to the floor (1 of 10), then paused; the floor runs once the pause is long enough, then pauses again.
-      expect(limits.slice(0, 4)).toEqual([5, 2, 1, 0]);
-      expect(limits.slice(4, 6)).toEqual([1, 0]);
+      // Paused; the floor (1 of 10) runs once the pause is long enough, then it pauses again.
+      expect(limits.slice(0, 3)).toEqual([0, 1, 0]);
       await sleep(400);
       expect(throttle.limit).toBeGreaterThan(0);
       expect(limits.at(-1)).toBe(throttle.limit);
+    } finally {
+      throttle.stop();
+    }
+  });
+
+  it("gives runs their concurrency back when a pause shows the loop was busy with runs, not senders", async () => {
+    const { load, limits, times, throttle } = watch(true);
+    try {
+      // Requests trickle in; the loop is saturated only while runs may start, as runs keep it.
+      const end = Date.now() + RUN_THROTTLE_MAX_PAUSE_MS + 1500;
+      while (Date.now() < end) {
+        load.note();
+        if (throttle.limit > 0) {
+          const slice = Date.now() + 20;
+          while (Date.now() < slice);
+        }
+        await sleep(throttle.limit > 0 ? 0 : 20);
+      }
+      const paused = limits.indexOf(0);
+      expect(limits.slice(0, paused + 2)).toEqual([0, 10]);
+      // The busy loop is the runs' for the next RUN_THROTTLE_MAX_PAUSE_MS: they keep all 10 that long.
+      expect(times[paused + 2]! - times[paused + 1]!).toBeGreaterThanOrEqual(RUN_THROTTLE_MAX_PAUSE_MS);
     } finally {
       throttle.stop();
     }

@@ -63,21 +63,26 @@ export function createRunThrottle(options: {
     return now - pausedAt >= RUN_THROTTLE_MAX_PAUSE_MS ? floor : 0;
   }
 
+  function nextLimit(saturated: boolean, now: number): number {
+    if (!saturated && limit === 0) {
+      // A pause with the loop no longer saturated: the runs were its load, not the senders.
+      runsBusyUntil = now + RUN_THROTTLE_MAX_PAUSE_MS;
+      return concurrency;
+    }
+    if (saturated && now >= runsBusyUntil) return saturatedLimit(now);
+    return Math.min(concurrency, limit + step);
+  }
+
   const timer = setInterval(() => {
     const current = performance.eventLoopUtilization();
     const { utilization } = performance.eventLoopUtilization(current, lastUtilization);
     lastUtilization = current;
     const requestsArrived = load.requests !== lastRequests;
     lastRequests = load.requests;
-    const now = performance.now();
-    const saturated = utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived;
-    if (!saturated && limit === 0) runsBusyUntil = now + RUN_THROTTLE_MAX_PAUSE_MS;
-    const next =
-      saturated && now >= runsBusyUntil
-        ? saturatedLimit(now)
-        : limit === 0 && !saturated
-          ? concurrency
-          : Math.min(concurrency, limit + step);
+    const next = nextLimit(
+      utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived,
+      performance.now(),
+    );
     if (next === limit) return;
     limit = next;
     options.onChange(limit);

@@ -185,21 +185,13 @@ export class SqliteStore implements Store {
 
   async recordNode(runId: string, node: NodeRecord): Promise<void> {
     const json = JSON.stringify(node);
-    await this.#write(() => {
-      // A run gets nodes once started, so it is a row by then: rows are made only if it is not.
-      if (this.#sql.upsertNode.run(runId, node.id, json, runId).changes > 0) return;
-      this.#takeRunsThrough(runId);
-      this.#sql.upsertNode.run(runId, node.id, json, runId);
-    });
+    await this.#write(() =>
+      this.#writeToRunRow(runId, () => this.#sql.upsertNode.run(runId, node.id, json, runId).changes > 0),
+    );
   }
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
-    await this.#write(() => {
-      // As in recordNode: a run is finished once started, so its rows are made only if it is not a row.
-      if (this.#finishNow(runId, result)) return;
-      this.#takeRunsThrough(runId);
-      this.#finishNow(runId, result);
-    });
+    await this.#write(() => this.#writeToRunRow(runId, () => this.#finishNow(runId, result)));
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -306,6 +298,17 @@ export class SqliteStore implements Store {
   /** Every event up to this seq has its runs as rows; the runs of later ones wait in them. */
   #runRowsThrough(): number {
     return this.#sql.runRowsThrough.get() ?? 0;
+  }
+
+  /**
+   * Runs `write` (true when it found the run's row), and if the run still waits in its event, makes
+   * the rows and runs it again. A run gets nodes and finishes once started, so it is a row by then
+   * and the look-up of #takeRunsThrough is spared.
+   */
+  #writeToRunRow(runId: string, write: () => boolean): void {
+    if (write()) return;
+    this.#takeRunsThrough(runId);
+    write();
   }
 
   /** Makes rows of the runs waiting in events up to the one holding `runId`, if it waits. */

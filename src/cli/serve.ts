@@ -6,14 +6,26 @@ import { formatText } from "../config/format/text.js";
 
 /**
  * npm start's node flags (package.json), which README § Performance explains: a 32 MB young
- * generation and V8 helper threads sized to the cores the process may use.
+ * generation, the garbage collector's work kept on the event loop's thread, and V8's other
+ * helper threads sized to the cores the process may use.
  */
-export const SERVE_NODE_FLAGS = ["--max-semi-space-size=32", "--v8-pool-size=0"] as const;
+export const SERVE_NODE_FLAGS = [
+  "--max-semi-space-size=32",
+  "--single-threaded-gc",
+  "--v8-pool-size=0",
+] as const;
 
-/** Whether node was given both flags (any values), on its command line or in NODE_OPTIONS. */
+/** Node refuses this one in NODE_OPTIONS: it must be on node's command line. */
+const COMMAND_LINE_ONLY = "--single-threaded-gc";
+
+/** Whether node was given every flag (any values), on its command line or where allowed in NODE_OPTIONS. */
 function tunedForServing(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const given = [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].map((flag) => flag.split("=")[0]);
-  return SERVE_NODE_FLAGS.every((flag) => given.includes(flag.split("=")[0]));
+  const names = (flags: readonly string[]): string[] => flags.map((flag) => flag.split("=")[0] ?? flag);
+  const onCommandLine = names(execArgv);
+  const inOptions = names((nodeOptions ?? "").split(/\s+/));
+  return names(SERVE_NODE_FLAGS).every(
+    (flag) => onCommandLine.includes(flag) || (flag !== COMMAND_LINE_ONLY && inOptions.includes(flag)),
+  );
 }
 
 export function serveCommand(): Command {
@@ -25,8 +37,8 @@ export function serveCommand(): Command {
       // Before the start, so that it is logged before "inlet listening".
       if (!tunedForServing(process.execArgv, process.env["NODE_OPTIONS"])) {
         logger.info(
-          { nodeOptions: SERVE_NODE_FLAGS.join(" ") },
-          "starting without the V8 flags that npm start passes: set NODE_OPTIONS to these for the latency README § Performance measures",
+          { nodeFlags: SERVE_NODE_FLAGS.join(" ") },
+          "starting without the V8 flags that npm start passes: start with npm start, or give node these flags before dist/src/main.js, for the latency README § Performance measures",
         );
       }
       let runtime;

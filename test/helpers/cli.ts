@@ -31,8 +31,9 @@ export function runCli(
 /** Starts `inlet serve` as a child process; resolves once it logs that it listens. */
 export function spawnServer(
   env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
 ): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve"], {
+  const child = spawn(process.execPath, [...nodeFlags, CLI, "serve"], {
     env: { ...process.env, PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

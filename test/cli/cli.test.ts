@@ -108,10 +108,13 @@ describe("the inlet command", () => {
     expect(readFileSync(CLI, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
   });
 
-  it("serve says when node runs without npm start's flags, and not when it has them", async () => {
+  it("npm start and scripts/two-instances.sh pass the serve flags; serve says when node runs without them", async () => {
     const startScript = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } })
       .scripts.start;
     expect(startScript).toBe(`node ${SERVE_NODE_FLAGS.join(" ")} dist/src/main.js serve`);
+    expect(readFileSync("scripts/two-instances.sh", "utf8")).toContain(
+      `node ${SERVE_NODE_FLAGS.join(" ")} dist/src/main.js serve &`,
+    );
     const env = { INLET_STORE: "memory:", LOG_LEVEL: "info", NODE_OPTIONS: "" };
     const gcFlag = "--single-threaded-gc";
     const allowedInOptions = SERVE_NODE_FLAGS.filter((flag) => flag !== gcFlag).join(" ");

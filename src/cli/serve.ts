@@ -16,7 +16,7 @@ export const SERVE_NODE_FLAGS = [
 ] as const;
 
 /** Node refuses this one in NODE_OPTIONS: it must be on node's command line. */
-const COMMAND_LINE_ONLY = "--single-threaded-gc";
+export const COMMAND_LINE_ONLY_FLAG = "--single-threaded-gc";
 
 /** Whether node was given every flag (any values), on its command line or where allowed in NODE_OPTIONS. */
 function tunedForServing(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
@@ -24,7 +24,7 @@ function tunedForServing(execArgv: readonly string[], nodeOptions: string | unde
   const onCommandLine = names(execArgv);
   const inOptions = names((nodeOptions ?? "").split(/\s+/));
   return names(SERVE_NODE_FLAGS).every(
-    (flag) => onCommandLine.includes(flag) || (flag !== COMMAND_LINE_ONLY && inOptions.includes(flag)),
+    (flag) => onCommandLine.includes(flag) || (flag !== COMMAND_LINE_ONLY_FLAG && inOptions.includes(flag)),
   );
 }
 

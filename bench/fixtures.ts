@@ -4,6 +4,42 @@ import { hashSecret } from "../src/auth/api-keys.js";
 
 export const BENCH_API_SECRET = "bench-api-key-secret";
 
+/** Where a body takes the number that makes each request new. */
+export const ID_SLOT = "[<id>]";
+/** The seed's cart event with a second product: 601 bytes as sent (with 12-character ids), as in issue 6's figures. */
+export const BODY = JSON.stringify({
+  customer_email: "example+[<id>]@example.com",
+  order_number: "[<id>]",
+  type: "email",
+  language: "eng",
+  businessProfileId: 611,
+  products: [
+    {
+      name: "Earwax",
+      category: "Hygiene",
+      id: "abcdefgh",
+      image_url: "http://exampleimage.url/earwax.png",
+      product_url: "http://exampleproduct.url/earwax",
+      group_id: "groupid",
+      price: 4.99,
+      quantity: 2,
+    },
+    {
+      name: "Cotton",
+      category: "Hygiene",
+      id: "ijklmnop",
+      image_url: "http://exampleimage.url/buds.png",
+      product_url: "http://exampleproduct.url/buds",
+      group_id: "groupid",
+      price: 2.49,
+      quantity: 1,
+    },
+  ],
+  currency: "EUR",
+  source: "webshop",
+  channel: "mail",
+});
+
 /** Endpoint UUID number i, deterministic so the load generator can address it. */
 export function endpointOf(i: number): string {
   return `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { BENCH_API_SECRET, endpointOf, writeBenchConfig } from "./fixtures.js";
+import { BENCH_API_SECRET, BODY, endpointOf, ID_SLOT, writeBenchConfig } from "./fixtures.js";
 import { measureDedupMemory } from "./memory-keys.js";
 import { pacedLoad, type PacedResult } from "./paced.js";
 import { cpuSeconds, startChild, TASKSET, untilIdle, type Child } from "./processes.js";
@@ -26,41 +26,7 @@ const WARMUP_S = 2;
 const DRAIN_TIMEOUT_MS = 180_000;
 const DRAIN_POLL_MS = 200;
 const DRAIN_SETTLED_MS = 1000;
-const ID_SLOT = "[<id>]";
 const JWT_SECRET = "bench-jwt-signing-secret-0123456789abcdef";
-/** The seed's cart event with a second product: 601 bytes as sent (with 12-character ids), as in issue 6's figures. */
-const BODY = JSON.stringify({
-  customer_email: "example+[<id>]@example.com",
-  order_number: "[<id>]",
-  type: "email",
-  language: "eng",
-  businessProfileId: 611,
-  products: [
-    {
-      name: "Earwax",
-      category: "Hygiene",
-      id: "abcdefgh",
-      image_url: "http://exampleimage.url/earwax.png",
-      product_url: "http://exampleproduct.url/earwax",
-      group_id: "groupid",
-      price: 4.99,
-      quantity: 2,
-    },
-    {
-      name: "Cotton",
-      category: "Hygiene",
-      id: "ijklmnop",
-      image_url: "http://exampleimage.url/buds.png",
-      product_url: "http://exampleproduct.url/buds",
-      group_id: "groupid",
-      price: 2.49,
-      quantity: 1,
-    },
-  ],
-  currency: "EUR",
-  source: "webshop",
-  channel: "mail",
-});
 const DUPLICATE_BODY = BODY.replaceAll(ID_SLOT, "same");
 /** Numbers the unique bodies across every load of the run: a new load must not repeat an earlier one's. */
 let sequence = 0;

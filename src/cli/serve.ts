@@ -15,17 +15,13 @@ export const SERVE_NODE_FLAGS = [
   "--v8-pool-size=0",
 ] as const;
 
-/** Node refuses this one in NODE_OPTIONS: it must be on node's command line. */
-export const COMMAND_LINE_ONLY_FLAG = "--single-threaded-gc";
-
-/** Whether node was given every flag (any values), on its command line or where allowed in NODE_OPTIONS. */
+/**
+ * Whether node was given every flag (any values), on its command line or in NODE_OPTIONS (where
+ * node refuses --single-threaded-gc, so that one can only come from the command line).
+ */
 function tunedForServing(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const names = (flags: readonly string[]): string[] => flags.map((flag) => flag.split("=")[0] ?? flag);
-  const onCommandLine = names(execArgv);
-  const inOptions = names((nodeOptions ?? "").split(/\s+/));
-  return names(SERVE_NODE_FLAGS).every(
-    (flag) => onCommandLine.includes(flag) || (flag !== COMMAND_LINE_ONLY_FLAG && inOptions.includes(flag)),
-  );
+  const given = [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].map((flag) => flag.split("=")[0]);
+  return SERVE_NODE_FLAGS.every((flag) => given.includes(flag.split("=")[0]));
 }
 
 export function serveCommand(): Command {

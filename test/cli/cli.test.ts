@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { COMMAND_LINE_ONLY_FLAG, SERVE_NODE_FLAGS } from "../../src/cli/serve.js";
+import { SERVE_NODE_FLAGS } from "../../src/cli/serve.js";
 import { CLI, runCli, spawnServer } from "../helpers/cli.js";
 import { ENDPOINT_A, integrationYaml, tempProject, type TempProject } from "../helpers/temp-project.js";
 
@@ -116,7 +116,9 @@ describe("the inlet command", () => {
       `node ${SERVE_NODE_FLAGS.join(" ")} dist/src/main.js serve &`,
     );
     const env = { INLET_STORE: "memory:", LOG_LEVEL: "info", NODE_OPTIONS: "" };
-    const allowedInOptions = SERVE_NODE_FLAGS.filter((flag) => flag !== COMMAND_LINE_ONLY_FLAG).join(" ");
+    // Node refuses this one in NODE_OPTIONS: it can only come from the command line.
+    const commandLineOnly = "--single-threaded-gc";
+    const allowedInOptions = SERVE_NODE_FLAGS.filter((flag) => flag !== commandLineOnly).join(" ");
     const started: Array<Awaited<ReturnType<typeof spawnServer>>> = [];
     const start = async (...args: Parameters<typeof spawnServer>): ReturnType<typeof spawnServer> => {
       const server = await spawnServer(...args);
@@ -127,8 +129,8 @@ describe("the inlet command", () => {
       const servers = {
         plain: await start(env),
         tuned: await start(env, SERVE_NODE_FLAGS),
-        // Node refuses that flag in NODE_OPTIONS: the rest there and it on the command line is tuned.
-        split: await start({ ...env, NODE_OPTIONS: allowedInOptions }, [COMMAND_LINE_ONLY_FLAG]),
+        // The rest in NODE_OPTIONS and it on the command line is tuned.
+        split: await start({ ...env, NODE_OPTIONS: allowedInOptions }, [commandLineOnly]),
         // Without it, the others in NODE_OPTIONS are not.
         partial: await start({ ...env, NODE_OPTIONS: allowedInOptions }),
       };

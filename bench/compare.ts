@@ -6,7 +6,7 @@ import autocannon from "autocannon";
 import { SERVE_NODE_FLAGS } from "../src/cli/serve.js";
 import { BODY, endpointOf, ID_SLOT, writeBenchConfig } from "./fixtures.js";
 import { pacedLoad } from "./paced.js";
-import { cpuSeconds, startChild, untilIdle, type Child } from "./processes.js";
+import { cpuSeconds, median, runOnly, startChild, untilIdle, type Child } from "./processes.js";
 
 /**
  * `npm run bench:compare`: builds of Inlet side by side, for a change too small for `npm run bench`
@@ -48,12 +48,6 @@ interface Server {
 
 /** One window on one server; `figures` are what the medians and ratios are taken of. */
 type Figures = Record<string, number>;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** Copies the current build (dist/) to .bench-builds/<name>, beside a link to this checkout's node_modules. */
 function save(name: string): void {
@@ -156,12 +150,11 @@ async function main(): Promise<void> {
   try {
     for (const label of args) servers.push(await start(label, `http://127.0.0.1:${sink.port}/events`));
     const measure = FIXED ? atFixedRate : saturate;
-    const only = (active: Server): void => {
-      for (const server of servers) {
-        if (server === active) server.child.resume();
-        else server.child.pause();
-      }
-    };
+    const only = (active: Server): void =>
+      runOnly(
+        active.child,
+        servers.map((server) => server.child),
+      );
     for (const server of servers) {
       only(server);
       await measure(server, WARMUP_S);

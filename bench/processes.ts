@@ -118,3 +118,21 @@ export async function untilIdle(child: Child, timeoutMs: number): Promise<number
     if (Date.now() - started > timeoutMs) throw new Error(`the server was still busy after ${timeoutMs} ms`);
   }
 }
+
+/** Resumes `active` and pauses every other server, so only it has the core. */
+export function runOnly(active: Child, servers: Iterable<Child>): void {
+  for (const server of servers) {
+    if (server === active) server.resume();
+    else server.pause();
+  }
+}
+
+/** The median of one or more measurements. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error("median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}

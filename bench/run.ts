@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,8 @@ import autocannon from "autocannon";
 import { BENCH_API_SECRET, BODY, endpointOf, ID_SLOT, writeBenchConfig } from "./fixtures.js";
 import { measureDedupMemory } from "./memory-keys.js";
 import { pacedLoad, type PacedResult } from "./paced.js";
-import { cpuSeconds, startChild, TASKSET, untilIdle, type Child } from "./processes.js";
+import { SERVE_NODE_FLAGS } from "../src/cli/serve.js";
+import { cpuSeconds, median, runOnly, startChild, TASKSET, untilIdle, type Child } from "./processes.js";
 
 /**
  * `npm run bench`: every row measured in one run, side by side with raw node:http, load
@@ -123,21 +124,9 @@ function positiveInteger(name: string, fallback: number): number {
   return value;
 }
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error("median of no values");
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
 /** Resumes `active` and pauses every other server of the group, so only it has the core. */
 function only(active: Child, group: readonly Scenario[]): void {
-  for (const server of new Set(group.map((scenario) => scenario.server))) {
-    if (server === active) server.resume();
-    else server.pause();
-  }
+  runOnly(active, new Set(group.map((scenario) => scenario.server)));
 }
 
 /**
@@ -225,17 +214,11 @@ async function measureTogether<const Group extends readonly Scenario[]>(
   return rows as { -readonly [K in keyof Group]: Row };
 }
 
-/** Node's flags from `npm start` (package.json), so the bench runs Inlet as users start it. */
-const START_NODE_FLAGS = (
-  JSON.parse(readFileSync(path.resolve(here, "../../package.json"), "utf8")) as { scripts: { start: string } }
-).scripts.start
-  .split(" ")
-  .filter((word) => word.startsWith("--"));
-
 async function startInlet(env: Record<string, string>): Promise<Child> {
   return startChild({
     script: CLI,
-    nodeArgs: START_NODE_FLAGS,
+    // npm start's flags (test/cli checks package.json against them): Inlet as users start it.
+    nodeArgs: SERVE_NODE_FLAGS,
     args: ["serve"],
     core: 1,
     env: {

@@ -44,6 +44,8 @@ interface Server {
   readonly url: string;
   /** Raw node:http: no runs to wait for. */
   readonly raw: boolean;
+  /** Its config and database, removed when it stops. */
+  readonly work?: string;
 }
 
 /** One window on one server; `figures` are what the medians and ratios are taken of. */
@@ -81,7 +83,13 @@ async function start(label: string, sinkUrl: string): Promise<Server> {
       SINK_URL: sinkUrl,
     },
   });
-  return { label, child, url: `http://127.0.0.1:${child.port}/v1/incoming/${endpointOf(0)}`, raw: false };
+  return {
+    label,
+    child,
+    url: `http://127.0.0.1:${child.port}/v1/incoming/${endpointOf(0)}`,
+    raw: false,
+    work,
+  };
 }
 
 /** Saturation: requests a second, server CPU a request, then the CPU and time its queued runs take. */
@@ -199,7 +207,10 @@ async function main(): Promise<void> {
       `\n${FIXED ? `${FIXED_RATE} req/s` : `saturation, ${CONNECTIONS} connections`}, ${ROUNDS} rounds of ${SECONDS} s, servers alternating on core 1 (node ${NODE_FLAGS.join(" ")}):\n\n${lines.join("\n")}\n`,
     );
   } finally {
-    for (const server of servers) await server.child.stop();
+    for (const server of servers) {
+      await server.child.stop();
+      if (server.work) rmSync(server.work, { recursive: true, force: true });
+    }
     await sink.stop();
   }
 }

@@ -81,6 +81,7 @@ export function prepareStatements(db: Database.Database) {
     startRun: db.prepare<[string, string]>(
       "UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued'",
     ),
+    runStatus: db.prepare<[string], RunStatus>("SELECT status FROM runs WHERE run_id = ?").pluck(),
     finishRun: db.prepare<[string, string, string | null, string]>(
       "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
     ),
@@ -106,9 +107,10 @@ export function prepareStatements(db: Database.Database) {
     listByBoth: db.prepare<[string, string, number], RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? AND status = ? ORDER BY seq DESC LIMIT ?`,
     ),
-    finishedCount: db.prepare<[], number>("SELECT value FROM counters WHERE name = 'finished_runs'").pluck(),
+    finishedCount: db.prepare<[], number>(`SELECT COUNT(*) FROM runs WHERE ${FINISHED}`).pluck(),
+    // In seq order from the oldest: finished runs are nearly all of the oldest, so it reads few others.
     oldestFinished: db.prepare<[number], { run_id: string; event_id: string }>(
-      `SELECT run_id, event_id FROM runs INDEXED BY runs_finished WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
+      `SELECT run_id, event_id FROM runs WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
     ),
     deleteRun: db.prepare<[string]>("DELETE FROM runs WHERE run_id = ?"),
     deleteNodes: db.prepare<[string]>("DELETE FROM run_nodes WHERE run_id = ?"),

@@ -19,7 +19,7 @@ import type {
   Store,
   TrimOptions,
 } from "./store.js";
-import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { eventNotFound, isFinished, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
 
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
@@ -56,6 +56,12 @@ export class SqliteStore implements Store {
   /** Set when this store serves (owns the keys); its server row is removed on close. */
   readonly #serverToken: string | null;
   readonly #checkpointer: SqliteCheckpointer | null;
+  /**
+   * Finished runs in the history, counted once at open and kept with every finish and prune: one
+   * process writes runs to the file (the server claims it), and a counter row would be one more
+   * page in the WAL at every finish.
+   */
+  #finishedRuns: number;
   #keys: DedupKeyIndex | null = null;
   #closing: Promise<void> | null = null;
 
@@ -81,6 +87,7 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
       migrateSqlite(db, (fromVersion) => refuseUpgradeUnderServer(db, file, fromVersion));
       this.#sql = prepareStatements(db);
+      this.#finishedRuns = this.#sql.finishedCount.get() ?? 0;
       checkpointer = serve ? new SqliteCheckpointer(db, { file, onError: options.onError }) : null;
       claimed = serve ? this.#claimServer(file) : null;
       this.#serverToken = claimed;
@@ -191,7 +198,9 @@ export class SqliteStore implements Store {
   }
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
-    await this.#write(() => this.#writeToRunRow(runId, () => this.#finishNow(runId, result)));
+    await this.#write((onRollback) =>
+      this.#writeToRunRow(runId, () => this.#finishNow(runId, result, onRollback)),
+    );
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -345,19 +354,31 @@ export class SqliteStore implements Store {
   }
 
   /** False when the run is not a row. */
-  #finishNow(runId: string, result: FinishResult): boolean {
-    if (this.#sql.finishRun.run(result.status, result.finishedAt, result.error, runId).changes === 0)
-      return false;
-    const excess = (this.#sql.finishedCount.get() ?? 0) - this.#runHistoryLimit;
+  #finishNow(runId: string, result: FinishResult, onRollback: OnRollback): boolean {
+    const before = this.#sql.runStatus.get(runId);
+    if (before === undefined) return false;
+    this.#sql.finishRun.run(result.status, result.finishedAt, result.error, runId);
+    if (!isFinished(before)) this.#countFinished(1, onRollback);
+    const excess = this.#finishedRuns - this.#runHistoryLimit;
     // Pruned a batch at a time: neighbouring rows share pages, so a hundred deletes cost little more than one.
     if (excess < this.#pruneBatch) return true;
-    for (const old of this.#sql.oldestFinished.all(excess)) {
+    const oldest = this.#sql.oldestFinished.all(excess);
+    for (const old of oldest) {
       this.#sql.deleteNodes.run(old.run_id);
       this.#sql.deleteRun.run(old.run_id);
       this.#sql.deleteUnreferencedEvent.run(old.event_id, old.event_id);
     }
     this.#sql.deleteOrphanEvents.run();
+    this.#countFinished(-oldest.length, onRollback);
     return true;
+  }
+
+  /** Moves the count of finished runs with the SQL that changed it, and back if that is rolled back. */
+  #countFinished(change: number, onRollback: OnRollback): void {
+    this.#finishedRuns += change;
+    onRollback(() => {
+      this.#finishedRuns -= change;
+    });
   }
 
   /** The live keys, loaded on first use; expired rows left by a killed process are deleted then. */

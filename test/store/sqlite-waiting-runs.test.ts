@@ -154,3 +154,80 @@ describe("runs waiting in their event's row (SQLite)", () => {
     expect(through).toBeGreaterThanOrEqual(v4Seq as number);
   });
 });
+
+describe("the count of finished runs that pruning follows (SQLite)", () => {
+  /** Accepts one event with one run per name and finishes them in order; returns them. */
+  async function finishRuns(store: SqliteStore, count: number): Promise<RunRef[]> {
+    const runs: RunRef[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const [run] = await accept(store, ["wf"]);
+      if (!run) throw new Error("expected a run");
+      await store.finishRun(run.runId, finished);
+      runs.push(run);
+    }
+    return runs;
+  }
+
+  it("counts the history already in the file when it opens", async () => {
+    const file = nextFile();
+    const [oldest, second] = await finishRuns(open(file, 2), 2);
+    await stores.pop()?.close();
+
+    const reopened = open(file, 2);
+    await finishRuns(reopened, 1);
+    expect(await reopened.getRun(oldest!.runId)).toBeUndefined();
+    expect((await reopened.getRun(second!.runId))?.status).toBe("succeeded");
+  });
+
+  it("takes a finish back from the count when its batch is rolled back", async () => {
+    const store = open(nextFile(), 2);
+    const [first, second] = [...(await accept(store, ["wf"])), ...(await accept(store, ["wf"]))];
+    // One turn: the finish and a write that throws share a batch, which runs again without the bad write.
+    const [finish, bad] = await Promise.allSettled([
+      store.finishRun(first!.runId, finished),
+      store.accept({
+        event: makeEvent(),
+        dedup: { scope: "s", hash: "not-a-hash", ttlMs: 1000 },
+        workflows: [],
+      }),
+    ]);
+    expect(finish.status).toBe("fulfilled");
+    expect(bad.status).toBe("rejected");
+
+    // Two finished runs are within the history of two: counted three, the first would be pruned.
+    await store.finishRun(second!.runId, finished);
+    expect((await store.getRun(first!.runId))?.status).toBe("succeeded");
+  });
+
+  it("upgrades a version 5 file, whose counter row and triggers counted them, and prunes by its runs", async () => {
+    const file = nextFile();
+    const [oldest] = await finishRuns(open(file, 2), 2);
+    await stores.pop()?.close();
+    const v5 = new Database(file);
+    v5.exec(`
+      CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
+      INSERT INTO counters (name, value) VALUES ('finished_runs', 2);
+      CREATE TRIGGER runs_finished_insert AFTER UPDATE OF status ON runs
+      WHEN OLD.status NOT IN ('succeeded', 'failed') AND NEW.status IN ('succeeded', 'failed')
+      BEGIN UPDATE counters SET value = value + 1 WHERE name = 'finished_runs'; END;
+      CREATE TRIGGER runs_finished_delete AFTER DELETE ON runs
+      WHEN OLD.status IN ('succeeded', 'failed')
+      BEGIN UPDATE counters SET value = value - 1 WHERE name = 'finished_runs'; END;
+      PRAGMA user_version = 5;
+    `);
+    v5.close();
+
+    const upgraded = open(file, 2);
+    await finishRuns(upgraded, 1);
+    expect(await upgraded.getRun(oldest!.runId)).toBeUndefined();
+    const raw = new Database(file, { readonly: true });
+    const left = raw
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE name LIKE 'runs_finished%' UNION ALL SELECT name FROM counters WHERE name = 'finished_runs'",
+      )
+      .pluck()
+      .all();
+    raw.close();
+    expect(left).toEqual([]);
+  });
+});

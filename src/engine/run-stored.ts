@@ -10,6 +10,13 @@ import { executeRun } from "./execute-run.js";
  * walks the workflow (reusing nodes a previous attempt finished), and records the outcome.
  * An interrupted run (shutdown) is left running, so the next start resumes it.
  * Resolves to what happened, so a queue can hand an interrupted run back.
+ *
+ * Node records are written behind the walk: each joins the store's next commit without holding
+ * the walk for one of its own, so the last node's record and the finish commit together (a
+ * commit's cost is mostly the pages it appends, and these share the run's). Nothing is weaker for
+ * it: a node recorded running is run again on resume either way, and a succeeded one is recorded
+ * by the end of the turn its answer arrived in. The run resolves once every record is written,
+ * and rejects if one failed (after the walk, which no longer stops at it).
  */
 export async function executeStoredRun(
   ref: RunRef,
@@ -36,6 +43,7 @@ export async function executeStoredRun(
     deps.metrics.runs.inc({ workflow: ref.workflow, status: "failed" });
     return "finished";
   }
+  const records: Promise<void>[] = [];
   const result = await executeRun({
     workflow,
     event,
@@ -45,7 +53,10 @@ export async function executeStoredRun(
     signal: deps.signal,
     previous: record.nodes,
     onNode: async (node) => {
-      await store.recordNode(ref.runId, node);
+      const written = store.recordNode(ref.runId, node);
+      // Handled here so a failure is not reported as unhandled before the run awaits it below.
+      written.catch(() => undefined);
+      records.push(written);
       if (node.status !== "running") {
         deps.metrics.nodeDuration.observe(
           { workflow: workflow.id, type: node.type, status: node.status },
@@ -54,12 +65,16 @@ export async function executeStoredRun(
       }
     },
   });
-  if (result.status === "interrupted") return "interrupted";
-  await store.finishRun(ref.runId, {
+  if (result.status === "interrupted") {
+    await Promise.all(records);
+    return "interrupted";
+  }
+  const finished = store.finishRun(ref.runId, {
     status: result.status,
     finishedAt: new Date().toISOString(),
     error: result.error,
   });
+  await Promise.all([...records, finished]);
   deps.metrics.runs.inc({ workflow: workflow.id, status: result.status });
   const log =
     result.status === "failed" ? deps.logger.warn.bind(deps.logger) : deps.logger.debug.bind(deps.logger);

@@ -88,6 +88,47 @@ describe("the in-process runner", () => {
     expect(sink.calls).toHaveLength(1);
   });
 
+  // Node records are written behind the walk (run-stored.ts): they must still show a node in flight
+  // as running, and land with the finish once its answer arrives.
+  it("shows a node running while its request is out, and its result with the finished run", async () => {
+    sink = await startSink();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    sink.respond(async () => {
+      await held;
+      return { status: 201, body: { received: true } };
+    });
+    const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1 });
+    const accepted = await opened.accept({
+      event: orderEvent("00000000-0000-7000-8000-000000000001", "o-1"),
+      dedup: null,
+      workflows: ["forward"],
+    });
+    if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+    const runId = accepted.runs[0]?.runId ?? "";
+
+    await runner.dispatch(accepted.runs);
+    await eventually(() => expect(sink?.calls).toHaveLength(1));
+    const inFlight = await opened.getRun(runId);
+    expect(inFlight?.status).toBe("running");
+    expect(inFlight?.nodes.map((node) => [node.id, node.status])).toEqual([["send", "running"]]);
+
+    release();
+    await eventually(async () => expect((await opened.getRun(runId))?.status).toBe("succeeded"));
+    await runner.stop(1000);
+    const done = await opened.getRun(runId);
+    expect(done?.nodes).toMatchObject([
+      {
+        id: "send",
+        status: "succeeded",
+        attempts: 1,
+        output: { response: { status: 201, body: { received: true } } },
+      },
+    ]);
+  });
+
   // Past its memory queue the runner leaves runs in the store and reads them back page by page;
   // a page that exactly fills the queue must still lead to the next one.
   it("delivers every run of a backlog larger than its memory queue, each once", async () => {

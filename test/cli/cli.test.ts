@@ -116,9 +116,9 @@ describe("the inlet command", () => {
       `node ${SERVE_NODE_FLAGS.join(" ")} dist/src/main.js serve &`,
     );
     const env = { INLET_STORE: "memory:", LOG_LEVEL: "info", NODE_OPTIONS: "" };
-    // Node refuses this one in NODE_OPTIONS: it can only come from the command line.
-    const commandLineOnly = "--single-threaded-gc";
-    const allowedInOptions = SERVE_NODE_FLAGS.filter((flag) => flag !== commandLineOnly).join(" ");
+    // Node refuses these in NODE_OPTIONS: they can only come from the command line.
+    const commandLineOnly: readonly string[] = ["--single-threaded-gc", "--no-allocation-site-pretenuring"];
+    const allowedInOptions = SERVE_NODE_FLAGS.filter((flag) => !commandLineOnly.includes(flag)).join(" ");
     const started: Array<Awaited<ReturnType<typeof spawnServer>>> = [];
     const start = async (...args: Parameters<typeof spawnServer>): ReturnType<typeof spawnServer> => {
       const server = await spawnServer(...args);
@@ -129,9 +129,9 @@ describe("the inlet command", () => {
       const servers = {
         plain: await start(env),
         tuned: await start(env, SERVE_NODE_FLAGS),
-        // The rest in NODE_OPTIONS and it on the command line is tuned.
-        split: await start({ ...env, NODE_OPTIONS: allowedInOptions }, [commandLineOnly]),
-        // Without it, the others in NODE_OPTIONS are not.
+        // The rest in NODE_OPTIONS and those on the command line is tuned.
+        split: await start({ ...env, NODE_OPTIONS: allowedInOptions }, commandLineOnly),
+        // Without them, the others in NODE_OPTIONS are not.
         partial: await start({ ...env, NODE_OPTIONS: allowedInOptions }),
       };
       await Promise.all(Object.values(servers).map((server) => untilLogged(server, "inlet listening")));

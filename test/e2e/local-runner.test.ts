@@ -11,7 +11,7 @@ import { builtinRegistry } from "../../src/nodes/registry.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
 import { eventually } from "../helpers/eventually.js";
-import { startSink, type Sink } from "../helpers/sink.js";
+import { startSink, type Sink, type SinkAnswer } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
 import { orderEvent, type TempProject } from "../helpers/temp-project.js";
 import { API_TOKEN, forwardProject } from "./support.js";
@@ -56,19 +56,25 @@ async function startRunner(
   return { runner, store: opened };
 }
 
+/** Makes the sink hold every request until the returned function is called, then give `answer`. */
+function holdRequests(to: Sink, answer: SinkAnswer): () => void {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  to.respond(async () => {
+    await held;
+    return answer;
+  });
+  return release;
+}
+
 describe("the in-process runner", () => {
   // A request accepted between the server starting to listen and the resume at start is both
   // dispatched and found unfinished: it must still run once, not twice side by side.
   it("runs a recorded run once when it is dispatched and also found by resumeUnfinished while it runs", async () => {
     sink = await startSink();
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    sink.respond(async () => {
-      await held;
-      return { status: 200, body: { ok: true } };
-    });
+    const release = holdRequests(sink, { status: 200, body: { ok: true } });
     const { runner, store: opened } = await startRunner(sink, "memory", { concurrency: 10 });
     const accepted = await opened.accept({
       event: orderEvent("ev-race", "o-1"),
@@ -92,14 +98,7 @@ describe("the in-process runner", () => {
   // as running, and land with the finish once its answer arrives.
   it("shows a node running while its request is out, and its result with the finished run", async () => {
     sink = await startSink();
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    sink.respond(async () => {
-      await held;
-      return { status: 201, body: { received: true } };
-    });
+    const release = holdRequests(sink, { status: 201, body: { received: true } });
     const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1 });
     const accepted = await opened.accept({
       event: orderEvent("00000000-0000-7000-8000-000000000001", "o-1"),

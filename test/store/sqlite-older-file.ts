@@ -21,3 +21,22 @@ export function recordQueuedRunAsOlderInlet(
   );
   db.pragma(`user_version = ${version}`);
 }
+
+/**
+ * Puts back what counted finished runs before schema 6 (the counter row, its triggers and the
+ * index of finished runs), counting the file's finished runs, and marks the file as version 5.
+ */
+export function countFinishedRunsAsVersion5(db: Database.Database): void {
+  db.exec(`
+    CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
+    INSERT INTO counters (name, value)
+      SELECT 'finished_runs', COUNT(*) FROM runs WHERE status IN ('succeeded', 'failed');
+    CREATE TRIGGER runs_finished_insert AFTER UPDATE OF status ON runs
+    WHEN OLD.status NOT IN ('succeeded', 'failed') AND NEW.status IN ('succeeded', 'failed')
+    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'finished_runs'; END;
+    CREATE TRIGGER runs_finished_delete AFTER DELETE ON runs
+    WHEN OLD.status IN ('succeeded', 'failed')
+    BEGIN UPDATE counters SET value = value - 1 WHERE name = 'finished_runs'; END;
+    PRAGMA user_version = 5;
+  `);
+}

@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { RunRef } from "../../src/store/store.js";
 import { makeEvent } from "./conformance.js";
-import { recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
+import { countFinishedRunsAsVersion5, recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-waiting-"));
 let counter = 0;
@@ -204,17 +204,7 @@ describe("the count of finished runs that pruning follows (SQLite)", () => {
     const [oldest] = await finishRuns(open(file, 2), 2);
     await stores.pop()?.close();
     const v5 = new Database(file);
-    v5.exec(`
-      CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
-      INSERT INTO counters (name, value) VALUES ('finished_runs', 2);
-      CREATE TRIGGER runs_finished_insert AFTER UPDATE OF status ON runs
-      WHEN OLD.status NOT IN ('succeeded', 'failed') AND NEW.status IN ('succeeded', 'failed')
-      BEGIN UPDATE counters SET value = value + 1 WHERE name = 'finished_runs'; END;
-      CREATE TRIGGER runs_finished_delete AFTER DELETE ON runs
-      WHEN OLD.status IN ('succeeded', 'failed')
-      BEGIN UPDATE counters SET value = value - 1 WHERE name = 'finished_runs'; END;
-      PRAGMA user_version = 5;
-    `);
+    countFinishedRunsAsVersion5(v5);
     v5.close();
 
     const upgraded = open(file, 2);

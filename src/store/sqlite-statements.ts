@@ -78,12 +78,10 @@ export function prepareStatements(db: Database.Database) {
     insertRun: db.prepare<[string, string, string]>(
       "INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, ?, ?, 'queued')",
     ),
-    startRun: db.prepare<[string, string]>(
-      "UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued'",
-    ),
     runStatus: db.prepare<[string], RunStatus>("SELECT status FROM runs WHERE run_id = ?").pluck(),
-    finishRun: db.prepare<[string, string, string | null, string]>(
-      "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
+    // started_at: a run started by this process was marked running in memory only (sqlite-store.ts).
+    finishRun: db.prepare<[string, string | null, string, string | null, string]>(
+      "UPDATE runs SET status = ?, started_at = COALESCE(started_at, ?), finished_at = ?, error = ? WHERE run_id = ?",
     ),
     selectRun: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
     selectNodes: db

@@ -27,6 +27,13 @@ const SWEEP_DELETE_CHUNK = 5000;
 /** Waiting events (each with its runs) made rows per transaction when all must be (a retry). */
 const TAKE_RUNS_CHUNK = 5000;
 
+/** What the file does not yet say of a run started by this store. */
+interface StartedRun {
+  readonly startedAt: string;
+  /** Nodes running now, by id, in the order they started. */
+  running: Map<string, NodeRecord>;
+}
+
 interface FinishResult {
   status: "succeeded" | "failed";
   finishedAt: string;
@@ -44,6 +51,13 @@ interface FinishResult {
  * ingress thus writes one row an event where it wrote two with four indexes, and the runner,
  * which takes runs in accept order, makes the rows at its own pace. Reads see waiting runs as
  * queued ones. Finding a run that does not wait (an unknown id) reads every waiting event.
+ *
+ * A run this store started is running in memory only, with its nodes' `running` records, until
+ * its first finished node or its finish is written: the file still says queued. A killed process
+ * resumes a queued run as it would a running one, and runs a node recorded running again either
+ * way, so nothing durable was lost; the run's commits went from four to two (one for a run of one
+ * node). Reads show the run as running. One process writes runs to the file (the server claims
+ * it), so this process's memory is the whole truth about what is running.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -62,6 +76,8 @@ export class SqliteStore implements Store {
    * page in the WAL at every finish.
    */
   #finishedRuns: number;
+  /** Runs started here and not finished, by run id: running in memory only (see above). */
+  readonly #started = new Map<string, StartedRun>();
   #keys: DedupKeyIndex | null = null;
   #closing: Promise<void> | null = null;
 
@@ -182,33 +198,61 @@ export class SqliteStore implements Store {
     return rows.map((row) => ({ runId: row.run_id, workflow: row.workflow, eventId: row.event_id }));
   }
 
+  /** Marks the run running in memory only (see the class comment): no write, so no commit. */
   async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {
-    return this.#write(() => {
-      this.#takeRunsThrough(runId);
-      this.#sql.startRun.run(nowIso, runId);
-      return this.#readRun(runId);
+    return this.#guard(() => {
+      const record = this.#readStoredRun(runId);
+      if (!record || isFinished(record.status)) return record;
+      if (!this.#started.has(runId)) {
+        // A run a killed process left running keeps its first start.
+        this.#started.set(runId, { startedAt: record.startedAt ?? nowIso, running: new Map() });
+      }
+      return this.#withStarted(record);
     });
   }
 
+  /**
+   * A started run's `running` record stays in memory. A finished node's record is written, after
+   * the records of the run's nodes that started before it and still run (parallel branches), so
+   * the file lists nodes in the order they started.
+   */
   async recordNode(runId: string, node: NodeRecord): Promise<void> {
+    const started = this.#started.get(runId);
+    if (started && node.status === "running") {
+      started.running.set(node.id, node);
+      return;
+    }
     const json = JSON.stringify(node);
-    await this.#write(() =>
-      this.#writeToRunRow(runId, () => this.#sql.upsertNode.run(runId, node.id, json, runId).changes > 0),
+    await this.#write((onRollback) =>
+      this.#writeToRunRow(runId, () => {
+        if (this.#sql.runStatus.get(runId) === undefined) return false;
+        this.#writeStartedNodes(runId, node.id, onRollback);
+        this.#sql.upsertNode.run(runId, node.id, json, runId);
+        return true;
+      }),
     );
   }
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
     await this.#write((onRollback) =>
-      this.#writeToRunRow(runId, () => this.#finishNow(runId, result, onRollback)),
+      this.#writeToRunRow(runId, () => {
+        if (!this.#finishNow(runId, result, onRollback)) return false;
+        // Nodes still running at the finish (none, from the engine) are kept as they were last seen.
+        this.#writeStartedNodes(runId, null, onRollback);
+        const started = this.#started.get(runId);
+        if (started) {
+          this.#started.delete(runId);
+          onRollback(() => this.#started.set(runId, started));
+        }
+        return true;
+      }),
     );
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     return this.#guard(() => {
-      const row = this.#sql.selectRun.get(runId);
-      if (row) return this.#toRecord(row);
-      const waiting = this.#sql.selectWaitingRun.get(this.#runRowsThrough(), runId);
-      return waiting ? this.#toRecord(waiting, false) : undefined;
+      const record = this.#readStoredRun(runId);
+      return record && this.#withStarted(record);
     });
   }
 
@@ -216,11 +260,18 @@ export class SqliteStore implements Store {
   async listRuns(query: RunQuery): Promise<RunRecord[]> {
     return this.#guard(() => {
       const { workflow, status, limit } = query;
+      if (status === "running") return this.#listRunning(workflow, limit);
+      // Runs started here are queued in the file: read enough to leave them out and still fill the page.
+      const wanted = status === "queued" ? limit + this.#started.size : limit;
       const waiting =
         status === undefined || status === "queued"
-          ? this.#sql.listWaiting.all({ through: this.#runRowsThrough(), workflow: workflow ?? null, limit })
+          ? this.#sql.listWaiting.all({
+              through: this.#runRowsThrough(),
+              workflow: workflow ?? null,
+              limit: wanted,
+            })
           : [];
-      const rest = limit - waiting.length;
+      const rest = wanted - waiting.length;
       const rows =
         rest <= 0
           ? []
@@ -231,7 +282,14 @@ export class SqliteStore implements Store {
               : status !== undefined
                 ? this.#sql.listByStatus.all(status, rest)
                 : this.#sql.listAll.all(rest);
-      return [...waiting.map((row) => this.#toRecord(row, false)), ...rows.map((row) => this.#toRecord(row))];
+      const records = [
+        ...waiting.map((row) => this.#toRecord(row, false)),
+        ...rows.map((row) => this.#toRecord(row)),
+      ].map((record) => this.#withStarted(record));
+      return (status === undefined ? records : records.filter((record) => record.status === status)).slice(
+        0,
+        limit,
+      );
     });
   }
 
@@ -304,6 +362,65 @@ export class SqliteStore implements Store {
     return { outcome: "accepted", runs };
   }
 
+  /** Running runs, newest first: rows the file says are running (a killed process's) and those started here. */
+  #listRunning(workflow: string | undefined, limit: number): RunRecord[] {
+    const rows =
+      workflow === undefined
+        ? this.#sql.listByStatus.all("running", limit)
+        : this.#sql.listByBoth.all(workflow, "running", limit);
+    const byId = new Map(rows.map((row) => [row.run_id, this.#withStarted(this.#toRecord(row))]));
+    for (const runId of this.#started.keys()) {
+      if (byId.has(runId)) continue;
+      const record = this.#readStoredRun(runId);
+      if (record && !isFinished(record.status) && (workflow === undefined || record.workflow === workflow)) {
+        byId.set(runId, this.#withStarted(record));
+      }
+    }
+    // Run ids are time-ordered, as the file's seq is: newest first, like every other list.
+    return [...byId.values()].sort((a, b) => (a.runId < b.runId ? 1 : -1)).slice(0, limit);
+  }
+
+  /** The run as the file has it: a row, or a run still waiting in its event. */
+  #readStoredRun(runId: string): RunRecord | undefined {
+    const row = this.#sql.selectRun.get(runId);
+    if (row) return this.#toRecord(row);
+    const waiting = this.#sql.selectWaitingRun.get(this.#runRowsThrough(), runId);
+    return waiting ? this.#toRecord(waiting, false) : undefined;
+  }
+
+  /** The record with what this process knows and has not written: the run is running, and which nodes run. */
+  #withStarted(record: RunRecord): RunRecord {
+    const started = this.#started.get(record.runId);
+    if (!started || isFinished(record.status)) return record;
+    const nodes = record.nodes.map((node) => started.running.get(node.id) ?? node);
+    for (const node of started.running.values()) {
+      if (!record.nodes.some((stored) => stored.id === node.id)) nodes.push(node);
+    }
+    return { ...record, status: "running", startedAt: started.startedAt, nodes };
+  }
+
+  /**
+   * Writes to the run's row (which must exist) the `running` records it holds in memory of the
+   * nodes that started before node `nodeId` (all of them for null), and forgets `nodeId`'s and
+   * theirs: the file has them now.
+   */
+  #writeStartedNodes(runId: string, nodeId: string | null, onRollback: OnRollback): void {
+    const started = this.#started.get(runId);
+    if (!started || started.running.size === 0) return;
+    const before = started.running;
+    const after = new Map<string, NodeRecord>();
+    let reached = false;
+    for (const [id, node] of before) {
+      reached ||= id === nodeId;
+      if (!reached) this.#sql.upsertNode.run(runId, id, JSON.stringify(node), runId);
+      else if (id !== nodeId) after.set(id, node);
+    }
+    started.running = after;
+    onRollback(() => {
+      started.running = before;
+    });
+  }
+
   /** Every event up to this seq has its runs as rows; the runs of later ones wait in them. */
   #runRowsThrough(): number {
     return this.#sql.runRowsThrough.get() ?? 0;
@@ -311,8 +428,8 @@ export class SqliteStore implements Store {
 
   /**
    * Runs `write` (true when it found the run's row), and if the run still waits in its event, makes
-   * the rows and runs it again. A run gets nodes and finishes once started, so it is a row by then
-   * and the look-up of #takeRunsThrough is spared.
+   * the rows and runs it again. Only a run's first write finds it waiting (a start writes nothing):
+   * the later ones are spared the look-up of #takeRunsThrough.
    */
   #writeToRunRow(runId: string, write: () => boolean): void {
     if (write()) return;
@@ -357,7 +474,8 @@ export class SqliteStore implements Store {
   #finishNow(runId: string, result: FinishResult, onRollback: OnRollback): boolean {
     const before = this.#sql.runStatus.get(runId);
     if (before === undefined) return false;
-    this.#sql.finishRun.run(result.status, result.finishedAt, result.error, runId);
+    const startedAt = this.#started.get(runId)?.startedAt ?? null;
+    this.#sql.finishRun.run(result.status, startedAt, result.finishedAt, result.error, runId);
     if (!isFinished(before)) this.#countFinished(1, onRollback);
     const excess = this.#finishedRuns - this.#runHistoryLimit;
     // Pruned a batch at a time: neighbouring rows share pages, so a hundred deletes cost little more than one.
@@ -431,11 +549,6 @@ export class SqliteStore implements Store {
     const runId = timeOrderedId();
     this.#sql.insertRun.run(runId, workflow, eventId);
     return { runId, workflow, eventId };
-  }
-
-  #readRun(runId: string): RunRecord | undefined {
-    const row = this.#sql.selectRun.get(runId);
-    return row ? this.#toRecord(row) : undefined;
   }
 
   /** `hasNodes` false: a waiting run has none to look up. */

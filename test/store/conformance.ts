@@ -40,7 +40,7 @@ function makeSample(n: number): Sample {
   };
 }
 
-function makeNode(id: string, overrides: Partial<NodeRecord> = {}): NodeRecord {
+export function makeNode(id: string, overrides: Partial<NodeRecord> = {}): NodeRecord {
   return {
     id,
     type: "outgoing-integration",

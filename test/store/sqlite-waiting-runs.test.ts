@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { RunRef } from "../../src/store/store.js";
-import { makeEvent } from "./conformance.js";
+import { makeEvent, makeNode } from "./conformance.js";
 import { countFinishedRunsAsVersion5, recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-waiting-"));
@@ -70,7 +70,7 @@ describe("runs waiting in their event's row (SQLite)", () => {
     expect(runRows(file)).toBe(0);
   });
 
-  it("makes rows of every run accepted before the one that starts, and keeps their order", async () => {
+  it("makes rows of every run accepted before the one whose first node is recorded, and keeps their order", async () => {
     const file = nextFile();
     const store = open(file);
     const [r1] = await accept(store, ["wf"]);
@@ -79,6 +79,8 @@ describe("runs waiting in their event's row (SQLite)", () => {
     if (!r1 || !r2 || !r3 || !r4) throw new Error("expected four runs");
 
     expect(await store.startRun(r3.runId, "2024-01-01T00:00:00.000Z")).toMatchObject({ status: "running" });
+    expect(runRows(file)).toBe(0);
+    await store.recordNode(r3.runId, makeNode("send", { status: "succeeded", durationMs: 3 }));
     expect(runRows(file)).toBe(3);
     expect((await store.listRuns({ limit: 50 })).map((run) => [run.runId, run.status])).toEqual([
       [r4.runId, "queued"],
@@ -152,6 +154,111 @@ describe("runs waiting in their event's row (SQLite)", () => {
     const v4Seq = raw.prepare("SELECT seq FROM events WHERE event_id = ?").pluck().get(event.eventId);
     raw.close();
     expect(through).toBeGreaterThanOrEqual(v4Seq as number);
+  });
+});
+
+/** The run's node records in the file, in its order, read from a connection of its own. */
+function fileNodes(file: string, runId: string): Array<[string, string]> {
+  const raw = new Database(file, { readonly: true });
+  try {
+    return raw
+      .prepare<[string], string>("SELECT json FROM run_nodes WHERE run_id = ? ORDER BY seq")
+      .pluck()
+      .all(runId)
+      .map((json) => {
+        const node = JSON.parse(json) as { id: string; status: string };
+        return [node.id, node.status];
+      });
+  } finally {
+    raw.close();
+  }
+}
+
+describe("runs started by the process that serves the file (SQLite)", () => {
+  const startedAt = "2024-01-01T00:00:00.000Z";
+
+  it("keeps a started run and its running node in memory: the file says queued, and the next process resumes it", async () => {
+    const file = nextFile();
+    const store = open(file);
+    const [run] = await accept(store, ["wf"]);
+    if (!run) throw new Error("expected a run");
+    await store.startRun(run.runId, startedAt);
+    await store.recordNode(run.runId, makeNode("send"));
+
+    expect(await store.getRun(run.runId)).toMatchObject({
+      status: "running",
+      startedAt,
+      nodes: [makeNode("send")],
+    });
+    expect((await store.listRuns({ status: "running", limit: 50 })).map((listed) => listed.runId)).toEqual([
+      run.runId,
+    ]);
+    expect(await store.listRuns({ status: "queued", limit: 50 })).toEqual([]);
+    expect(runRows(file)).toBe(0);
+
+    const next = open(file);
+    expect(await next.getRun(run.runId)).toMatchObject({ status: "queued", startedAt: null, nodes: [] });
+    expect(await next.listUnfinishedRuns()).toEqual([run]);
+  });
+
+  it("writes a finished node after the running nodes that started before it, so the file keeps their order", async () => {
+    const file = nextFile();
+    const store = open(file);
+    const [run] = await accept(store, ["wf"]);
+    if (!run) throw new Error("expected a run");
+    await store.startRun(run.runId, startedAt);
+    await store.recordNode(run.runId, makeNode("slow"));
+    await store.recordNode(run.runId, makeNode("fast"));
+    const fast = makeNode("fast", { status: "succeeded", durationMs: 1 });
+    await store.recordNode(run.runId, fast);
+    expect(fileNodes(file, run.runId)).toEqual([
+      ["slow", "running"],
+      ["fast", "succeeded"],
+    ]);
+
+    const slow = makeNode("slow", { status: "succeeded", durationMs: 9 });
+    await store.recordNode(run.runId, slow);
+    await store.finishRun(run.runId, finished);
+    const expected = {
+      ...run,
+      status: "succeeded",
+      startedAt,
+      finishedAt: finished.finishedAt,
+      error: null,
+      nodes: [slow, fast],
+    };
+    expect(await store.getRun(run.runId)).toEqual(expected);
+    expect(await open(file).getRun(run.runId)).toEqual(expected);
+  });
+
+  it("keeps the start and the running nodes in memory when the batch that wrote them is rolled back", async () => {
+    const store = open(nextFile());
+    const [run] = await accept(store, ["wf"]);
+    if (!run) throw new Error("expected a run");
+    await store.startRun(run.runId, startedAt);
+    await store.recordNode(run.runId, makeNode("slow"));
+    await store.recordNode(run.runId, makeNode("fast"));
+    const badWrite = () =>
+      store.accept({
+        event: makeEvent(),
+        dedup: { scope: "s", hash: "not-a-hash", ttlMs: 1000 },
+        workflows: [],
+      });
+    const fast = makeNode("fast", { status: "succeeded", durationMs: 1 });
+    // One turn: each write shares a batch with one that throws, and runs again without it.
+    const [recorded] = await Promise.allSettled([store.recordNode(run.runId, fast), badWrite()]);
+    expect(recorded.status).toBe("fulfilled");
+    expect((await store.getRun(run.runId))?.nodes).toEqual([makeNode("slow"), fast]);
+
+    const slow = makeNode("slow", { status: "succeeded", durationMs: 9 });
+    await store.recordNode(run.runId, slow);
+    const [finish] = await Promise.allSettled([store.finishRun(run.runId, finished), badWrite()]);
+    expect(finish.status).toBe("fulfilled");
+    expect(await store.getRun(run.runId)).toMatchObject({
+      status: "succeeded",
+      startedAt,
+      nodes: [slow, fast],
+    });
   });
 });
 

@@ -55,9 +55,9 @@ interface FinishResult {
  * A run this store started is running in memory only, with its nodes' `running` records, until
  * its first finished node or its finish is written: the file still says queued. A killed process
  * resumes a queued run as it would a running one, and runs a node recorded running again either
- * way, so nothing durable was lost; the run's commits went from four to two (one for a run of one
- * node). Reads show the run as running. One process writes runs to the file (the server claims
- * it), so this process's memory is the whole truth about what is running.
+ * way, so nothing durable is lost, and a run of one node commits once (its last record with its
+ * finish) where it committed three times. Reads show the run as running. One process writes runs
+ * to the file (the server claims it), so this process's memory is the whole truth about what runs.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";

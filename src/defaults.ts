@@ -96,13 +96,6 @@ export const LOCAL_RUN_REFILL_RETRY_MS = SECOND_MS;
 export const RUN_THROTTLE_INTERVAL_MS = 100;
 /** Utilization from which a loop also serving requests counts as saturated. */
 export const RUN_THROTTLE_BUSY_UTILIZATION = 0.9;
-/**
- * Busy intervals in a row before runs give way. A loop at a steady rate (~75 % busy at 1,000
- * req/s with a workflow each, on one core) has single busy intervals (a collection, a burst of run
- * steps, a neighbour on a shared host): giving way to each held runs back, and they came back as
- * bursts that delayed deliveries ~90 ms at the p99, and the requests beside them.
- */
-export const RUN_THROTTLE_SATURATED_INTERVALS = 3;
 /** Share of INLET_CONCURRENCY runs keep under load, so they always progress. */
 export const RUN_THROTTLE_FLOOR_SHARE = 0.1;
 /** How long an embedded-store runner starts no run while the ingress saturates the loop (checked each interval); then the floor runs for one interval. */

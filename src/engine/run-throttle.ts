@@ -4,7 +4,6 @@ import {
   RUN_THROTTLE_FLOOR_SHARE,
   RUN_THROTTLE_INTERVAL_MS,
   RUN_THROTTLE_MAX_PAUSE_MS,
-  RUN_THROTTLE_SATURATED_INTERVALS,
 } from "../defaults.js";
 
 /** Counts ingress requests, so the runner can tell a loop busy serving senders from one busy with runs. */
@@ -24,9 +23,8 @@ export interface RunThrottle {
 
 /**
  * The ingress is the hot path, and a run is already durable when its sender hears 200, so under
- * load runs wait rather than requests. Each interval: if the event loop has been saturated while
- * requests kept arriving, for RUN_THROTTLE_SATURATED_INTERVALS intervals in a row, runs give way;
- * otherwise the runs allowed at once rise one step back
+ * load runs wait rather than requests. Each interval: if the event loop was saturated while
+ * requests kept arriving, runs give way; otherwise the runs allowed at once rise one step back
  * towards the concurrency. `onChange` lets the runner apply a new limit at once.
  *
  * With `canPause` (the embedded runner), giving way is a pause: no run starts while the
@@ -55,8 +53,6 @@ export function createRunThrottle(options: {
   let runsBusyUntil = 0;
   let lastUtilization = performance.eventLoopUtilization();
   let lastRequests = load.requests;
-  /** Saturated intervals in a row, up to the last. */
-  let saturatedStreak = 0;
 
   function saturatedLimit(now: number): number {
     if (!options.canPause) return Math.max(floor, Math.floor(limit / 2));
@@ -83,9 +79,10 @@ export function createRunThrottle(options: {
     lastUtilization = current;
     const requestsArrived = load.requests !== lastRequests;
     lastRequests = load.requests;
-    const saturated = utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived;
-    saturatedStreak = saturated ? saturatedStreak + 1 : 0;
-    const next = nextLimit(saturatedStreak >= RUN_THROTTLE_SATURATED_INTERVALS, performance.now());
+    const next = nextLimit(
+      utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived,
+      performance.now(),
+    );
     if (next === limit) return;
     limit = next;
     options.onChange(limit);

@@ -1,10 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import {
-  RUN_THROTTLE_INTERVAL_MS,
-  RUN_THROTTLE_MAX_PAUSE_MS,
-  RUN_THROTTLE_SATURATED_INTERVALS,
-} from "../../src/defaults.js";
+import { RUN_THROTTLE_MAX_PAUSE_MS } from "../../src/defaults.js";
 import { createRunThrottle, IngressLoad } from "../../src/engine/run-throttle.js";
 
 /** Keeps this event loop saturated for `ms` while requests keep arriving, as a flooded ingress does. */
@@ -66,22 +62,6 @@ describe("the run throttle", () => {
       expect(limits.slice(0, paused + 2)).toEqual([0, 10]);
       // The busy loop is the runs' for the next RUN_THROTTLE_MAX_PAUSE_MS: they keep all 10 that long.
       expect(times[paused + 2]! - times[paused + 1]!).toBeGreaterThanOrEqual(RUN_THROTTLE_MAX_PAUSE_MS);
-    } finally {
-      throttle.stop();
-    }
-  });
-
-  it("does not give way to a loop busy for less than RUN_THROTTLE_SATURATED_INTERVALS intervals", async () => {
-    const { load, limits, throttle } = watch(true);
-    try {
-      // Busy for at most two intervals in a row, then idle for three, twice: a steady load's spikes.
-      const busyMs = (RUN_THROTTLE_SATURATED_INTERVALS - 1) * RUN_THROTTLE_INTERVAL_MS - 50;
-      for (let spike = 0; spike < 2; spike += 1) {
-        await saturate(load, busyMs);
-        await sleep(3 * RUN_THROTTLE_INTERVAL_MS);
-      }
-      expect(limits).toEqual([]);
-      expect(throttle.limit).toBe(10);
     } finally {
       throttle.stop();
     }

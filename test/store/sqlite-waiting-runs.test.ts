@@ -177,12 +177,18 @@ function fileNodes(file: string, runId: string): Array<[string, string]> {
 describe("runs started by the process that serves the file (SQLite)", () => {
   const startedAt = "2024-01-01T00:00:00.000Z";
 
-  it("keeps a started run and its running node in memory: the file says queued, and the next process resumes it", async () => {
-    const file = nextFile();
-    const store = open(file);
+  /** Accepts an event with one run and starts that run, as the runner would. */
+  async function startOne(store: SqliteStore): Promise<RunRef> {
     const [run] = await accept(store, ["wf"]);
     if (!run) throw new Error("expected a run");
     await store.startRun(run.runId, startedAt);
+    return run;
+  }
+
+  it("keeps a started run and its running node in memory: the file says queued, and the next process resumes it", async () => {
+    const file = nextFile();
+    const store = open(file);
+    const run = await startOne(store);
     await store.recordNode(run.runId, makeNode("send"));
 
     expect(await store.getRun(run.runId)).toMatchObject({
@@ -204,9 +210,7 @@ describe("runs started by the process that serves the file (SQLite)", () => {
   it("writes a finished node after the running nodes that started before it, so the file keeps their order", async () => {
     const file = nextFile();
     const store = open(file);
-    const [run] = await accept(store, ["wf"]);
-    if (!run) throw new Error("expected a run");
-    await store.startRun(run.runId, startedAt);
+    const run = await startOne(store);
     await store.recordNode(run.runId, makeNode("slow"));
     await store.recordNode(run.runId, makeNode("fast"));
     const fast = makeNode("fast", { status: "succeeded", durationMs: 1 });
@@ -233,9 +237,7 @@ describe("runs started by the process that serves the file (SQLite)", () => {
 
   it("keeps the start and the running nodes in memory when the batch that wrote them is rolled back", async () => {
     const store = open(nextFile());
-    const [run] = await accept(store, ["wf"]);
-    if (!run) throw new Error("expected a run");
-    await store.startRun(run.runId, startedAt);
+    const run = await startOne(store);
     await store.recordNode(run.runId, makeNode("slow"));
     await store.recordNode(run.runId, makeNode("fast"));
     const badWrite = () =>

@@ -9,7 +9,7 @@ import { createMetrics } from "../../src/metrics.js";
 import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
 import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
+import type { RunRef, Store } from "../../src/store/store.js";
 import { eventually } from "../helpers/eventually.js";
 import { startSink, type Sink, type SinkAnswer } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
@@ -57,6 +57,14 @@ async function startRunner(
 }
 
 /** Makes the sink hold every request until the returned function is called, then give `answer`. */
+/** Records order `o-<i>` (event id number i) for the forward workflow, as the ingress would; returns its runs. */
+async function acceptOrder(to: Store, i: number): Promise<readonly RunRef[]> {
+  const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
+  const accepted = await to.accept({ event, dedup: null, workflows: ["forward"] });
+  if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+  return accepted.runs;
+}
+
 function holdRequests(to: Sink, answer: SinkAnswer): () => void {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => {
@@ -76,19 +84,14 @@ describe("the in-process runner", () => {
     sink = await startSink();
     const release = holdRequests(sink, { status: 200, body: { ok: true } });
     const { runner, store: opened } = await startRunner(sink, "memory", { concurrency: 10 });
-    const accepted = await opened.accept({
-      event: orderEvent("ev-race", "o-1"),
-      dedup: null,
-      workflows: ["forward"],
-    });
-    if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
+    const runs = await acceptOrder(opened, 1);
 
-    await runner.dispatch(accepted.runs);
+    await runner.dispatch(runs);
     await eventually(() => expect(sink?.calls).toHaveLength(1));
     expect(await runner.resumeUnfinished()).toBe(1);
     release();
 
-    const runId = accepted.runs[0]?.runId ?? "";
+    const runId = runs[0]?.runId ?? "";
     await eventually(async () => expect((await opened.getRun(runId))?.status).toBe("succeeded"));
     await runner.stop(1000);
     expect(sink.calls).toHaveLength(1);
@@ -100,15 +103,10 @@ describe("the in-process runner", () => {
     sink = await startSink();
     const release = holdRequests(sink, { status: 201, body: { received: true } });
     const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1 });
-    const accepted = await opened.accept({
-      event: orderEvent("00000000-0000-7000-8000-000000000001", "o-1"),
-      dedup: null,
-      workflows: ["forward"],
-    });
-    if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
-    const runId = accepted.runs[0]?.runId ?? "";
+    const runs = await acceptOrder(opened, 1);
+    const runId = runs[0]?.runId ?? "";
 
-    await runner.dispatch(accepted.runs);
+    await runner.dispatch(runs);
     await eventually(() => expect(sink?.calls).toHaveLength(1));
     const inFlight = await opened.getRun(runId);
     expect(inFlight?.status).toBe("running");
@@ -135,11 +133,9 @@ describe("the in-process runner", () => {
     const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 2, queueMax: 3 });
     const runIds: string[] = [];
     for (let i = 0; i < 25; i += 1) {
-      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
-      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
-      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
-      runIds.push(...accepted.runs.map((run) => run.runId));
-      await runner.dispatch(accepted.runs);
+      const runs = await acceptOrder(opened, i);
+      runIds.push(...runs.map((run) => run.runId));
+      await runner.dispatch(runs);
     }
     await eventually(async () => expect(await opened.listUnfinishedRuns()).toEqual([]), {
       timeoutMs: 10_000,
@@ -155,12 +151,7 @@ describe("the in-process runner", () => {
   it("starts the runs a previous process left before one dispatched at start", async () => {
     sink = await startSink();
     const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1 });
-    const accept = async (i: number) => {
-      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
-      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
-      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
-      return accepted.runs;
-    };
+    const accept = (i: number) => acceptOrder(opened, i);
     for (const i of [1, 2, 3]) await accept(i);
     await runner.dispatch(await accept(4));
     await runner.resumeUnfinished();
@@ -182,12 +173,7 @@ describe("the in-process runner", () => {
       reads += 1;
       return list(limit);
     };
-    const accept = async (i: number) => {
-      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
-      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
-      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
-      return accepted.runs;
-    };
+    const accept = (i: number) => acceptOrder(opened, i);
     const first = await accept(0);
     const resumed = runner.resumeUnfinished();
     await runner.dispatch(first);
@@ -210,12 +196,7 @@ describe("the in-process runner", () => {
       return { status: 200, body: { ok: true } };
     });
     const { runner, store: opened } = await startRunner(sink, "sqlite", { concurrency: 1, queueMax: 2 });
-    const post = async (i: number): Promise<void> => {
-      const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
-      const accepted = await opened.accept({ event, dedup: null, workflows: ["forward"] });
-      if (accepted.outcome !== "accepted") throw new Error("the event was not accepted");
-      await runner.dispatch(accepted.runs);
-    };
+    const post = async (i: number): Promise<void> => runner.dispatch(await acceptOrder(opened, i));
     await post(1);
     await eventually(() => expect(sink?.calls).toHaveLength(1));
     // o-2 and o-3 fill the queue; o-4 and o-5 wait in the store.

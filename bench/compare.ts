@@ -21,7 +21,8 @@ import { cpuSeconds, median, runOnly, startChild, untilIdle, type Child } from "
  *   BENCH_MODE=fixed npm run bench:compare -- before after      # 1,000 req/s: p50, p99, CPU with the run
  *
  * BENCH_ROUNDS (default 5), BENCH_SECONDS (default 4); BENCH_NODE_FLAGS replaces npm start's
- * node flags for every build.
+ * node flags for every build. A build named `before@10000` loads 10,000 integrations, each with its
+ * workflow, and measures the first (the bench's large-config row); plain `before` loads one.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, "../..");
@@ -66,10 +67,14 @@ async function start(label: string, sinkUrl: string): Promise<Server> {
     const child = await startChild({ script: path.join(here, "raw-server.js"), core: 1 });
     return { label, child, url: `http://127.0.0.1:${child.port}/`, raw: true };
   }
-  const main = path.join(BUILDS, label, "dist/src/main.js");
-  if (!existsSync(main)) throw new Error(`no build named ${label}: save one with --save ${label}`);
-  const work = mkdtempSync(path.join(os.tmpdir(), `inlet-compare-${label}-`));
-  writeBenchConfig(work, { count: 1, withWorkflows: true });
+  const [build = label, suffix = "1"] = label.split("@");
+  const integrations = Number(suffix);
+  if (!Number.isInteger(integrations) || integrations < 1)
+    throw new Error(`${label}: after @ goes a count of integrations`);
+  const main = path.join(BUILDS, build, "dist/src/main.js");
+  if (!existsSync(main)) throw new Error(`no build named ${build}: save one with --save ${build}`);
+  const work = mkdtempSync(path.join(os.tmpdir(), `inlet-compare-${build}-`));
+  writeBenchConfig(work, { count: integrations, withWorkflows: true });
   const child = await startChild({
     script: main,
     nodeArgs: NODE_FLAGS,

@@ -13,7 +13,7 @@ import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { readJsonBody } from "./read-body.js";
-import { sendError, sendJson, type ErrorMapper } from "./error-response.js";
+import { sendError, type ErrorMapper } from "./error-response.js";
 import type { RateLimits } from "./rate-limit.js";
 
 export const INCOMING_PREFIX = "/v1/incoming/";
@@ -134,11 +134,8 @@ export function createIncomingHandler(
       deps.logger.warn({ err: error, eventId: event.eventId }, "runs recorded but not queued yet");
     }
     deps.metrics.requests.inc({ integration: integration.id, status: 200 });
-    const headers: Record<string, string> = integration.dedup
-      ? { "Inlet-Dedup": dedup ? "new" : "skipped" }
-      : {};
     closeIfStopping(res);
-    sendJson(res, 200, { eventId: event.eventId, status: "accepted" }, headers);
+    sendAccepted(res, event.eventId, integration.dedup ? (dedup ? "new" : "skipped") : undefined);
     if (integration.samples > 0) deps.samples.record(event, integration.samples);
   }
 
@@ -164,6 +161,33 @@ export function createIncomingHandler(
 }
 
 const EMPTY = Buffer.alloc(0);
+
+// An event id is a UUID: nothing in it needs escaping.
+const acceptedBody = (eventId: string): string => `{"eventId":"${eventId}","status":"accepted"}`;
+/** UUIDs have one length, and so has the 200's body: its headers are built once, not per request. */
+const ACCEPTED_BODY_BYTES = Buffer.byteLength(acceptedBody(timeOrderedId(0)));
+const acceptedHeaders = (dedup?: string): Readonly<Record<string, string | number>> =>
+  Object.freeze({
+    ...(dedup === undefined ? {} : { "Inlet-Dedup": dedup }),
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": ACCEPTED_BODY_BYTES,
+  });
+const ACCEPTED_HEADERS = {
+  none: acceptedHeaders(),
+  new: acceptedHeaders("new"),
+  skipped: acceptedHeaders("skipped"),
+} as const;
+
+/** `{"eventId","status":"accepted"}`, with `Inlet-Dedup` when the integration deduplicates. */
+function sendAccepted(res: ServerResponse, eventId: string, dedup: "new" | "skipped" | undefined): void {
+  const body = acceptedBody(eventId);
+  const headers = ACCEPTED_HEADERS[dedup ?? "none"];
+  res.writeHead(
+    200,
+    body.length === ACCEPTED_BODY_BYTES ? headers : { ...headers, "Content-Length": Buffer.byteLength(body) },
+  );
+  res.end(body);
+}
 
 function dedupHeader(integration: RuntimeIntegration): Record<string, string> | undefined {
   return integration.dedup ? { "Inlet-Dedup": "skipped" } : undefined;

@@ -177,6 +177,9 @@ describe("incoming endpoint: status codes", () => {
       eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       status: "accepted",
     });
+    expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    // No dedup configured, so no Inlet-Dedup answer.
+    expect(response.headers.has("inlet-dedup")).toBe(false);
     expect((await send(EP.open, [1, 2])).status).toBe(200);
     expect((await send(EP.open, { a: 1 }, { method: "PUT" })).status).toBe(200);
   });

@@ -36,7 +36,7 @@ export function redactHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  // Keys, not entries: a [name, value] array per header was a twentieth of a request's garbage.
+  // Keys, not entries: a [name, value] array per header was ~2 % of what a request allocates.
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined) continue;

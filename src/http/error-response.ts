@@ -71,6 +71,9 @@ function rootCause(error: Error): string {
   return said;
 }
 
+/** The Content-Type of every JSON answer Inlet writes. */
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
 /** Writes `{"error":{"code","message"}}` with the error's status and headers. */
 export function sendError(
   res: ServerResponse,
@@ -85,7 +88,7 @@ export function sendError(
   res.writeHead(error.status, {
     ...extraHeaders,
     ...error.headers,
-    "Content-Type": "application/json; charset=utf-8",
+    "Content-Type": JSON_CONTENT_TYPE,
     "Content-Length": Buffer.byteLength(body),
   });
   res.end(body);
@@ -100,7 +103,7 @@ export function sendJson(
   const body = JSON.stringify(value);
   res.writeHead(status, {
     ...headers,
-    "Content-Type": "application/json; charset=utf-8",
+    "Content-Type": JSON_CONTENT_TYPE,
     "Content-Length": Buffer.byteLength(body),
   });
   res.end(body);

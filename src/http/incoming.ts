@@ -13,7 +13,7 @@ import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { readJsonBody } from "./read-body.js";
-import { sendError, type ErrorMapper } from "./error-response.js";
+import { JSON_CONTENT_TYPE, sendError, type ErrorMapper } from "./error-response.js";
 import type { RateLimits } from "./rate-limit.js";
 
 export const INCOMING_PREFIX = "/v1/incoming/";
@@ -169,7 +169,7 @@ const ACCEPTED_BODY_BYTES = Buffer.byteLength(acceptedBody(timeOrderedId(0)));
 const acceptedHeaders = (dedup?: string): Readonly<Record<string, string | number>> =>
   Object.freeze({
     ...(dedup === undefined ? {} : { "Inlet-Dedup": dedup }),
-    "Content-Type": "application/json; charset=utf-8",
+    "Content-Type": JSON_CONTENT_TYPE,
     "Content-Length": ACCEPTED_BODY_BYTES,
   });
 const ACCEPTED_HEADERS = {

@@ -29,8 +29,5 @@ export function checkTemplates(
     });
     if (!failed) compiled.set(doc.id, workflow);
   }
-  // The compiled workflows keep the cache through their compilers: emptied, it holds nothing
-  // they do not use (such as the templates compiled only to check a lone expression's syntax).
-  templates.clear();
   return { diagnostics, workflows: compiled };
 }

@@ -92,7 +92,9 @@ export function parseFile(
     if (document.contents === null) return;
     let value: unknown;
     try {
-      value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      // Cloned so that its strings are copies: the parser's are slices of the file's text, and
+      // one kept by a snapshot (an id, a node type) would keep the whole file in memory.
+      value = structuredClone(document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
     } catch (error) {
       const pos = lineCounter.linePos(document.contents.range?.[0] ?? 0);
       diagnostics.push({ file, ...pos, code: "yaml-syntax", severity: "error", message: String(error) });

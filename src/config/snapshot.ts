@@ -72,10 +72,23 @@ export function buildSnapshot(config: LoadedConfig, deps: SnapshotDeps): Snapsho
     workflowsByIntegration.set(workflow.integration, list);
   }
 
+  // Generated configs give thousands of integrations the same dedup: each distinct one is compiled once.
+  const dedups = new Map<string, { config: DedupConfig; policy: ReturnType<typeof compileDedupPolicy> }>();
+  const sharedDedup = (config: DedupConfig) => {
+    const key = JSON.stringify(config);
+    let entry = dedups.get(key);
+    if (!entry) {
+      entry = { config, policy: compileDedupPolicy(config) };
+      dedups.set(key, entry);
+    }
+    return entry;
+  };
+
   const integrations = new Map<string, RuntimeIntegration>();
   const byEndpoint = new Map<string, RuntimeIntegration>();
   for (const { doc, source } of set.integrations) {
-    const dedup = doc.dedup ? compileDedupPolicy(doc.dedup) : null;
+    const shared = doc.dedup ? sharedDedup(doc.dedup) : null;
+    const dedup = shared?.policy ?? null;
     if (dedup && "error" in dedup) {
       diagnostics.push(diagnosticAt(source, ["dedup", "params", dedup.index], "dedup-param", dedup.error));
       continue;
@@ -88,12 +101,13 @@ export function buildSnapshot(config: LoadedConfig, deps: SnapshotDeps): Snapsho
       enabled: doc.enabled ?? true,
       auth: doc.auth,
       verifier: compileVerifier(doc.auth, { apiKeys, jwtKey: deps.jwtKey, env: deps.env }),
-      dedupConfig: doc.dedup,
+      dedupConfig: shared?.config,
       dedup,
       rateLimit: doc.rateLimit ? { text: doc.rateLimit, rate: parseRate(doc.rateLimit) } : null,
       maxBodyBytes: doc.maxBodySize ? parseSizeBytes(doc.maxBodySize) : defaults.MAX_BODY_BYTES,
       samples: doc.samples ?? defaults.SAMPLES,
-      workflows: Object.freeze(workflowsByIntegration.get(doc.id) ?? []),
+      // A copy is sized to fit; the list it copies kept spare room for pushes.
+      workflows: Object.freeze([...(workflowsByIntegration.get(doc.id) ?? [])]),
     });
     integrations.set(integration.id, integration);
     byEndpoint.set(integration.endpoint, integration);

@@ -42,10 +42,7 @@ export function compileWorkflow(
   const strict = doc.strict ?? false;
   const workflowId = doc.id;
   const { registry, templates: cache } = options;
-  // Compiled templates keep their compiler, and through it this scope: `options` stays out of it,
-  // and the callback is let go once compiled, so a snapshot does not keep what the caller's
-  // callback holds (the YAML document it positions errors in, ~10 KB a workflow).
-  let report: Reporter | null =
+  const report: Reporter =
     options.onError ??
     ((path: ConfigPath, message: string) => {
       throw new InletError(
@@ -58,18 +55,15 @@ export function compileWorkflow(
     const nodeType = registry.get(node.type);
     if (!nodeType)
       throw new Error(`node type "${node.type}" is not registered (validation should have caught it)`);
+    // The compiler and this callback are needed only while compiling: no render keeps them.
     const templates = createTemplateCompiler({
       strict,
       cache,
-      onError: (path, message) => {
-        if (!report) throw new Error(`workflow ${workflowId}: a template was compiled after its workflow`);
-        report(["nodes", index, ...path], message);
-      },
+      onError: (path, message) => report(["nodes", index, ...path], message),
     });
     const compiled = nodeType.compile(node, { templates });
     nodes.set(node.id, Object.freeze({ id: node.id, type: node.type, compiled }));
   });
-  report = null;
   return Object.freeze({
     id: doc.id,
     name: doc.name,

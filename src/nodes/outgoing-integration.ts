@@ -261,16 +261,25 @@ function statusError(response: OutgoingResponse, target: string): NodeRunError {
   return new NodeRunError("http-status", message, { retryable: false });
 }
 
+function compileFields(
+  fields: Record<string, string> | undefined,
+  field: "query" | "headers",
+  templates: TemplateCompiler,
+): readonly (readonly [string, CompiledText])[] {
+  return Object.entries(fields ?? {}).map(
+    ([name, value]) => [name, templates.text(value, [field, name])] as const,
+  );
+}
+
+// `run` is a closure over this function's scope, so only what it needs lives there: not the
+// config document nor the template compiler, which would stay in memory as long as the snapshot.
 function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNode {
   const { templates } = deps;
+  const nodeId = config.id;
   const method = config.method;
   const url = templates.text(config.url, ["url"]);
-  const query = Object.entries(config.query ?? {}).map(
-    ([name, value]) => [name, templates.text(value, ["query", name])] as const,
-  );
-  const headers = Object.entries(config.headers ?? {}).map(
-    ([name, value]) => [name, templates.text(value, ["headers", name])] as const,
-  );
+  const query = compileFields(config.query, "query", templates);
+  const headers = compileFields(config.headers, "headers", templates);
   const auth = compileAuth(config.auth, templates);
   const body = compileBody(config.body, templates);
   const timeoutMs = parseDurationMs(config.timeout ?? defaults.OUTGOING_TIMEOUT);
@@ -318,7 +327,7 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
       checkHeaders(sent);
 
       const request = { method, url: target.href, headers: sent, body: rendered.text };
-      const response = await ctx.http.send(request, { nodeId: config.id, timeoutMs, signal: ctx.signal });
+      const response = await ctx.http.send(request, { nodeId, timeoutMs, signal: ctx.signal });
       if (!expectStatus(response.status))
         throw statusError(response, `${method} ${target.origin}${target.pathname}`);
       return {

@@ -24,12 +24,11 @@ export const set: NodeType<SetConfig> = {
   description: "Computes values into vars.",
   schema,
   compile(config, { templates }) {
-    const values = Object.entries(config.values).map(
-      ([name, value]) => [name, templates.value(value, ["values", name])] as const,
-    );
+    // Rendered as one structure: each value by its own path, into an object with own keys.
+    const values = templates.value(config.values, ["values"]);
     return {
       async run({ scope }) {
-        const rendered = Object.fromEntries(values.map(([name, value]) => [name, value.render(scope)]));
+        const rendered = values.render(scope) as Record<string, unknown>;
         return { output: rendered, vars: rendered };
       },
       restore(output) {

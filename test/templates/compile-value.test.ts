@@ -182,13 +182,26 @@ describe("a template cache shared by the workflows of one load", () => {
     const source = "{{ request.body.missing }} and {{ request.body.email }}";
     const strict = createTemplateCompiler({ strict: true, cache }).text(source, ["url"]);
     const lenientText = createTemplateCompiler({ strict: false, cache }).text(source, ["url"]);
-    const compiled = cache.get(`lenient:${source}`);
+    const compiled = cache.templates.get(`lenient:${source}`);
     const again = createTemplateCompiler({ strict: false, cache }).text(source, ["url"]);
-    expect(cache.size).toBe(2);
-    expect(cache.get(`lenient:${source}`)).toBe(compiled);
+    expect(cache.templates.size).toBe(2);
+    expect(cache.templates.get(`lenient:${source}`)).toBe(compiled);
     expect(() => strict.render(scope)).toThrow(NodeRunError);
     expect(lenientText.render(scope)).toBe(" and a@b.c");
     expect(again.render(scope)).toBe(" and a@b.c");
+  });
+
+  it("shares a string compiled at the same path, and a render error names the path it is at", () => {
+    const cache = createTemplateCache();
+    const compile = (path: ConfigPath) =>
+      createTemplateCompiler({ strict: true, cache }).value({ email: "{{ request.body.missing }}" }, path);
+    const first = compile(["body"]);
+    const second = compile(["body"]);
+    const elsewhere = compile(["values"]);
+    expect(cache.strings.size).toBe(2);
+    expect(() => first.render(scope)).toThrow(/template error in body\.email: /);
+    expect(() => second.render(scope)).toThrow(/template error in body\.email: /);
+    expect(() => elsewhere.render(scope)).toThrow(/template error in values\.email: /);
   });
 
   it("reports a syntax error at each path that repeats the broken source", () => {

@@ -40,15 +40,11 @@ export function compileWorkflow(
   options: { registry: NodeRegistry; onError?: Reporter; templates?: TemplateCache },
 ): CompiledWorkflow {
   const strict = doc.strict ?? false;
-  const workflowId = doc.id;
   const { registry, templates: cache } = options;
   const report: Reporter =
     options.onError ??
     ((path: ConfigPath, message: string) => {
-      throw new InletError(
-        "template-syntax",
-        `workflow ${workflowId}, ${formatConfigPath(path)}: ${message}`,
-      );
+      throw new InletError("template-syntax", `workflow ${doc.id}, ${formatConfigPath(path)}: ${message}`);
     });
   const nodes = new Map<string, CompiledWorkflowNode>();
   doc.nodes.forEach((node, index) => {

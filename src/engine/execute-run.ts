@@ -3,7 +3,7 @@ import { OUTGOING_BACKOFF_BASE_MS, OUTGOING_BACKOFF_MAX_MS } from "../defaults.j
 import { NodeRunError, errorMessage } from "../errors.js";
 import type { IncomingEvent } from "../ingest/event.js";
 import type { HttpTransport, NodeResult } from "../nodes/node-type.js";
-import type { NodeRecord } from "../store/store.js";
+import type { NodeRecord, NodeStatus } from "../store/store.js";
 import type { CompiledWorkflow, CompiledWorkflowNode } from "./compile-workflow.js";
 import { backoffDelayMs } from "./retry.js";
 import { buildScope } from "./template-context.js";
@@ -65,15 +65,25 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
   async function attempt(node: CompiledWorkflowNode): Promise<NodeOutcome> {
     const startedAt = new Date().toISOString();
     const started = performance.now();
-    const base = { id: node.id, type: node.type, startedAt };
-    await options.onNode({
-      ...base,
-      status: "running",
-      attempts: 1,
-      durationMs: null,
-      output: null,
-      error: null,
+    // One literal, not a spread of shared fields with more keys after it: on Node 20, V8 gives each
+    // object built that way a hidden class of its own, which keeps every run's records alive
+    // through young collections (bench/RESULTS.md, the p99 at 1,000 req/s).
+    const record = (
+      status: NodeStatus,
+      attempts: number,
+      output: unknown,
+      error: string | null,
+    ): NodeRecord => ({
+      id: node.id,
+      type: node.type,
+      startedAt,
+      status,
+      attempts,
+      durationMs: status === "running" ? null : Math.round(performance.now() - started),
+      output,
+      error,
     });
+    await options.onNode(record("running", 1, null, null));
     const scope = buildScope({
       event: options.event,
       runId: options.runId,
@@ -94,14 +104,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
         if (!retryable) {
           const message = errorMessage(error);
           errors.push(`node ${node.id}: ${message}`);
-          await options.onNode({
-            ...base,
-            status: "failed",
-            attempts,
-            durationMs: Math.round(performance.now() - started),
-            output: null,
-            error: message,
-          });
+          await options.onNode(record("failed", attempts, null, message));
           return { kind: "failed" };
         }
         const wait = backoffDelayMs(attempts, {
@@ -118,14 +121,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
         if (signal.aborted) return { kind: "interrupted" };
         continue;
       }
-      await options.onNode({
-        ...base,
-        status: "succeeded",
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-        output: result.output ?? null,
-        error: null,
-      });
+      await options.onNode(record("succeeded", attempts, result.output ?? null, null));
       return { kind: "succeeded", result };
     }
   }

@@ -36,6 +36,7 @@ export function createLocalRunner(deps: {
   const known = new Set<string>();
   const active = new Set<Promise<void>>();
   const abort = new AbortController();
+  const runDeps = { ...deps, signal: abort.signal };
   const throttle = createRunThrottle({
     concurrency: deps.concurrency,
     load: deps.load,
@@ -58,7 +59,7 @@ export function createLocalRunner(deps: {
   function pump(): void {
     while (!stopping && active.size < throttle.limit && queue.length > 0) {
       const ref = queue.shift()!;
-      const running: Promise<void> = executeStoredRun(ref, { ...deps, signal: abort.signal })
+      const running: Promise<void> = executeStoredRun(ref, runDeps)
         .then(() => undefined)
         .catch((error: unknown) => {
           // The run stays unfinished in the store, so the next start retries it.

@@ -82,6 +82,7 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
   const connectionLog = failureLog(logger, "the run queue cannot reach Redis; runs wait until it is back");
   const resumeLog = failureLog(logger, "unfinished runs could not be requeued; retrying");
   const abort = new AbortController();
+  const runDeps = { ...deps, signal: abort.signal };
   let stopping = false;
   let resuming: Promise<number> | undefined;
 
@@ -149,7 +150,7 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
   async function processJob(job: Job<RunRef>, token: string | undefined): Promise<void> {
     let outcome: "finished" | "interrupted";
     try {
-      outcome = await executeStoredRun(job.data, { ...deps, signal: abort.signal });
+      outcome = await executeStoredRun(job.data, runDeps);
     } catch (error) {
       await onAttemptFailed(job, error);
       throw error;

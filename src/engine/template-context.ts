@@ -23,6 +23,15 @@ function caseInsensitiveHeaders(headers: Readonly<Record<string, string>>): Read
   });
 }
 
+/**
+ * Own data properties, so a key named __proto__ stays a key. Not `Object.freeze({ ...record })`:
+ * on Node 20, V8 gives each frozen spread copy a hidden class of its own, which keeps every run's
+ * scopes alive through young collections.
+ */
+function frozenCopy(record: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  return Object.freeze(Object.fromEntries(Object.entries(record)));
+}
+
 /** The read-only context every template of one node renders against (SPEC 2.4). */
 export function buildScope(input: {
   event: IncomingEvent;
@@ -45,8 +54,8 @@ export function buildScope(input: {
       endpointId: event.endpointId,
       integration: event.integration,
     }),
-    vars: Object.freeze({ ...input.vars }),
-    nodes: Object.freeze({ ...input.nodes }),
+    vars: frozenCopy(input.vars),
+    nodes: frozenCopy(input.nodes),
     env: input.env,
     run: Object.freeze({ id: input.runId }),
     workflow: Object.freeze({ id: input.workflowId }),

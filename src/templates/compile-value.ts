@@ -132,7 +132,9 @@ function captureRender(
   return (scope) => {
     const slot: CaptureSlot = { value: undefined };
     try {
-      template.render({ ...scope, [CAPTURE_SLOT]: slot });
+      // Not a spread with the slot after it: on Node 20, V8 gives each object built that way a
+      // hidden class of its own. The scope's keys are its own data properties (no __proto__).
+      template.render(Object.assign({ [CAPTURE_SLOT]: slot }, scope));
     } catch (error) {
       throw renderError(path, cleanMessage(error), error);
     }

@@ -41,7 +41,7 @@ async function runOnce(index: number): Promise<void> {
     integration: "shop",
     endpointId: "3f0c2a8e-6c1d-4f4e-9a4b-2a4f8c1d9e11",
     method: "POST",
-    time: new Date().toISOString(),
+    time: Date.now(),
     headers: { "content-type": "application/json" },
     query: {},
     body: { email: `buyer-${index}@example.com`, items: [index] },

@@ -93,11 +93,11 @@ export async function verifyApiKeyToken(
 ): Promise<number> {
   checkTokenSize(token);
   try {
-    const { payload } = await jwtVerify(token, options.key, {
-      ...VERIFY_OPTIONS,
-      subject: options.expectedSub,
-      currentDate: options.now,
-    });
+    const { payload } = await jwtVerify(
+      token,
+      options.key,
+      Object.assign({}, VERIFY_OPTIONS, { subject: options.expectedSub, currentDate: options.now }),
+    );
     // requiredClaims guarantees both.
     const lastValidS = Math.min(payload.exp!, payload.iat! + TOKEN_TTL_MAX_MS / 1000);
     return (lastValidS + CLOCK_TOLERANCE_S) * 1000;

@@ -36,7 +36,7 @@ export function createLocalRunner(deps: {
   const known = new Set<string>();
   const active = new Set<Promise<void>>();
   const abort = new AbortController();
-  const runDeps = { ...deps, signal: abort.signal };
+  const runDeps = Object.assign({}, deps, { signal: abort.signal });
   const throttle = createRunThrottle({
     concurrency: deps.concurrency,
     load: deps.load,

@@ -82,7 +82,7 @@ export function createQueueRunner(deps: QueueRunnerDeps): Runner {
   const connectionLog = failureLog(logger, "the run queue cannot reach Redis; runs wait until it is back");
   const resumeLog = failureLog(logger, "unfinished runs could not be requeued; retrying");
   const abort = new AbortController();
-  const runDeps = { ...deps, signal: abort.signal };
+  const runDeps = Object.assign({}, deps, { signal: abort.signal });
   let stopping = false;
   let resuming: Promise<number> | undefined;
 

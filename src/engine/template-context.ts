@@ -23,11 +23,7 @@ function caseInsensitiveHeaders(headers: Readonly<Record<string, string>>): Read
   });
 }
 
-/**
- * Own data properties, so a key named __proto__ stays a key. Not `Object.freeze({ ...record })`:
- * on Node 20, V8 gives each frozen spread copy a hidden class of its own, which keeps every run's
- * scopes alive through young collections.
- */
+/** Own data properties, so a key named __proto__ stays a key; not a frozen spread (eslint.config.js). */
 function frozenCopy(record: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
   return Object.freeze(Object.fromEntries(Object.entries(record)));
 }

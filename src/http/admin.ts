@@ -29,10 +29,9 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.get("/v1/admin/integrations", async (_req, res) => {
     const counts = await requestCounts(deps.metrics);
-    const integrations = [...deps.holder.current.integrations.values()].map((integration) => ({
-      ...describeIntegration(integration, deps.publicUrl()),
-      counts: counts(integration.id),
-    }));
+    const integrations = [...deps.holder.current.integrations.values()].map((integration) =>
+      Object.assign(describeIntegration(integration, deps.publicUrl()), { counts: counts(integration.id) }),
+    );
     sendJson(res, 200, { integrations });
   });
 
@@ -118,7 +117,9 @@ export function describeIntegration(
     url: `${publicUrl}/v1/incoming/${integration.endpoint}`,
     enabled: integration.enabled,
     auth,
-    dedup: integration.dedup ? { ...integration.dedupConfig, ttlMs: integration.dedup.ttlMs } : null,
+    dedup: integration.dedup
+      ? Object.assign({}, integration.dedupConfig, { ttlMs: integration.dedup.ttlMs })
+      : null,
     rateLimit: integration.rateLimit?.text ?? null,
     maxBodyBytes: integration.maxBodyBytes,
     samples: integration.samples,

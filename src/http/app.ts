@@ -40,7 +40,7 @@ export function createExpressApp(deps: AppDeps & { toHttpError: ErrorMapper }): 
   app.set("trust proxy", "loopback");
   app.use(healthRoutes(deps));
   app.use(tokenRoutes(deps));
-  if (deps.adminToken) app.use(adminRoutes({ ...deps, adminToken: deps.adminToken }));
+  if (deps.adminToken) app.use(adminRoutes(Object.assign({}, deps, { adminToken: deps.adminToken })));
   if (deps.adminToken) app.use(consoleRoutes());
   app.use((_req: Request, _res: Response) => {
     throw httpError("not-found");
@@ -56,7 +56,7 @@ export function createExpressApp(deps: AppDeps & { toHttpError: ErrorMapper }): 
  * alone would cost three quarters of the throughput); everything else goes to express.
  */
 export function createHttpServer(deps: AppDeps): Server {
-  const withErrors = { ...deps, toHttpError: createErrorMapper(deps.logger) };
+  const withErrors = Object.assign({}, deps, { toHttpError: createErrorMapper(deps.logger) });
   const incoming = createIncomingHandler(withErrors);
   const app = createExpressApp(withErrors);
   return createServer((req, res) => {

@@ -30,7 +30,9 @@ export function createRateLimits(options: { redis?: Redis; prefix?: string }): R
         keyPrefix: `${options.prefix ?? ""}rl:${id}`,
       };
       limiter = options.redis
-        ? new RateLimiterRedis({ ...opts, storeClient: options.redis, useRedisPackage: false })
+        ? new RateLimiterRedis(
+            Object.assign({}, opts, { storeClient: options.redis, useRedisPackage: false }),
+          )
         : new RateLimiterMemory(opts);
       limiters.set(id, limiter);
     }

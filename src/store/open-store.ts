@@ -46,11 +46,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case "sqlite":
       return openSqlite(location.file, tuning, options);
     case "redis":
-      return openRedisStore(location.url, {
-        ...tuning,
-        prefix: options.redisPrefix ?? REDIS_PREFIX,
-        onError: options.onError,
-      });
+      return openRedisStore(
+        location.url,
+        Object.assign({}, tuning, { prefix: options.redisPrefix ?? REDIS_PREFIX, onError: options.onError }),
+      );
     default: {
       const unknown: never = location;
       throw new InletError("store-url", `Unsupported store ${JSON.stringify(unknown)}`);

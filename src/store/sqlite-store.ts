@@ -396,8 +396,6 @@ export class SqliteStore implements Store {
     for (const node of started.running.values()) {
       if (!record.nodes.some((stored) => stored.id === node.id)) nodes.push(node);
     }
-    // Field by field, not `{ ...record, status, … }`: on Node 20, V8 gives each object built that
-    // way a hidden class of its own, kept alive through young collections.
     return {
       runId: record.runId,
       workflow: record.workflow,

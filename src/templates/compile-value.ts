@@ -132,8 +132,8 @@ function captureRender(
   return (scope) => {
     const slot: CaptureSlot = { value: undefined };
     try {
-      // Not a spread with the slot after it: on Node 20, V8 gives each object built that way a
-      // hidden class of its own. The scope's keys are its own data properties (no __proto__).
+      // Assigned, not spread with the slot after it (eslint.config.js); the scope's keys are its
+      // own data properties, none named __proto__.
       template.render(Object.assign({ [CAPTURE_SLOT]: slot }, scope));
     } catch (error) {
       throw renderError(path, cleanMessage(error), error);

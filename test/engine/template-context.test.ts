@@ -62,4 +62,20 @@ describe("buildScope", () => {
     }).toThrow(TypeError);
     expect(render('{{ request.headers["x-request-id"] }}')).toBe("r1");
   });
+
+  it("copies vars and nodes as they are when the node starts, a var named __proto__ kept a var", () => {
+    const vars = JSON.parse('{"__proto__": {"polluted": true}, "total": 3}') as Record<string, unknown>;
+    const nodes: Record<string, unknown> = { send: { status: 201 } };
+    const copied = buildScope({ event, runId: "run-1", workflowId: "cart", vars, nodes, env: {} });
+    vars["total"] = 4;
+    nodes["later"] = { status: 500 };
+    const seenVars = copied.vars as Record<string, unknown>;
+    expect(Object.hasOwn(seenVars, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(seenVars)).toBe(Object.prototype);
+    expect(seenVars["polluted"]).toBeUndefined();
+    expect(seenVars["total"]).toBe(3);
+    expect(Object.isFrozen(seenVars)).toBe(true);
+    expect(Object.keys(copied.nodes as object)).toEqual(["send"]);
+    expect(Object.isFrozen(copied.nodes)).toBe(true);
+  });
 });

@@ -108,6 +108,12 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
  * waits for the next turn's writes (sqlite-group-commit.ts). Below it, a batch commits at once.
  */
 export const GROUP_COMMIT_LOAD_WRITES_PER_TURN = 8;
+/**
+ * How often a SQLite batch that found the write lock held (the checkpoint thread's RESTART,
+ * another process) tries again, from a timer: the event loop never sleeps in SQLite's busy handler,
+ * whose steps (1, 2, 5, 10 ms…) would also round a short wait up.
+ */
+export const SQLITE_LOCK_RETRY_MS = 1;
 /** A batch this large commits without waiting for more. */
 export const GROUP_COMMIT_DEFER_MAX_WRITES = 128;
 /** Turns a batch may wait under load: bounds the latency it adds to a few turns' work. */

@@ -1,8 +1,9 @@
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import {
   GROUP_COMMIT_DEFER_MAX_TURNS,
   GROUP_COMMIT_DEFER_MAX_WRITES,
   GROUP_COMMIT_LOAD_WRITES_PER_TURN,
+  SQLITE_LOCK_RETRY_MS,
 } from "../defaults.js";
 
 /** Registers what to undo outside SQLite (in-memory state) if this write is rolled back. */
@@ -21,6 +22,15 @@ type Outcome =
 class WriteFailed extends Error {
   constructor(cause: unknown) {
     super("a write of the batch failed", { cause });
+  }
+}
+
+const NO_BUSY_WAIT = "PRAGMA busy_timeout = 0";
+
+/** BEGIN found the write lock held: no write of the batch ran, so the batch can simply wait. */
+class LockBusy extends Error {
+  constructor(cause: unknown) {
+    super("the write lock is held elsewhere", { cause });
   }
 }
 
@@ -45,6 +55,12 @@ class WriteFailed extends Error {
  * append less per request. A turn that queued fewer writes is not under load, and the batch
  * commits at once: a pending immediate does not make the loop wait for I/O, so a light load would
  * gain nothing from waiting.
+ *
+ * A batch started from the event loop does not wait for a write lock held elsewhere (the checkpoint
+ * thread's RESTART, another process) in SQLite's busy handler, which sleeps the whole loop in steps
+ * of 1, 2, 5 and 10 ms: it tries again every SQLITE_LOCK_RETRY_MS from a timer, with the writes
+ * queued meanwhile, for as long as the connection's busy timeout (as set when this was created),
+ * and then fails with SQLite's error. Only flush() (a store closing) waits in the busy handler, because it must commit now.
  */
 export class SqliteGroupCommit {
   readonly #db: Database.Database;
@@ -55,11 +71,22 @@ export class SqliteGroupCommit {
   #queuedThisTurn = 0;
   /** Turns the pending batch has already waited. */
   #deferredTurns = 0;
+  /** Set while the pending batch waits for the write lock; it alone commits the queue then. */
+  #lockRetry: NodeJS.Timeout | null = null;
+  /** When the pending batch first found the write lock held (performance.now()). */
+  #lockWaitSince: number | null = null;
+  readonly #busyTimeoutMs: number;
+  readonly #busyWaitOn: string;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    const together = db.transaction((writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] =>
-      writes.map((write) => {
+    this.#busyTimeoutMs = db.pragma("busy_timeout", { simple: true }) as number;
+    this.#busyWaitOn = `PRAGMA busy_timeout = ${this.#busyTimeoutMs}`;
+    /** Whether the transaction being attempted got past BEGIN. */
+    let begun = false;
+    const together = db.transaction((writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] => {
+      begun = true;
+      return writes.map((write) => {
         try {
           return { ok: true, value: write.work((undo) => undos.push(undo)) };
         } catch (error) {
@@ -67,13 +94,14 @@ export class SqliteGroupCommit {
           // statement: the writes before are gone too, and the ones after must not run on their own.
           throw db.inTransaction ? new WriteFailed(error) : error;
         }
-      }),
-    );
+      });
+    });
     const inSavepoint = db.transaction((write: PendingWrite, onRollback: OnRollback) =>
       write.work(onRollback),
     );
-    const isolated = db.transaction((writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] =>
-      writes.map((write) => {
+    const isolated = db.transaction((writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] => {
+      begun = true;
+      return writes.map((write) => {
         const own: Array<() => void> = [];
         try {
           const value = inSavepoint(write, (undo) => own.push(undo));
@@ -84,15 +112,16 @@ export class SqliteGroupCommit {
           if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
-      }),
-    );
+      });
+    });
     const attempt = (transaction: typeof together, writes: readonly PendingWrite[]): Outcome[] => {
       const undos: Array<() => void> = [];
+      begun = false;
       try {
         return transaction.immediate(writes, undos);
       } catch (error) {
         undoAll(undos);
-        throw error;
+        throw !begun && isBusy(error) ? new LockBusy(error) : error;
       }
     };
     this.#batch = (writes) => {
@@ -111,7 +140,7 @@ export class SqliteGroupCommit {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
       this.#queuedThisTurn += 1;
-      this.#scheduled ??= setImmediate(() => this.#endOfTurn());
+      if (this.#lockRetry === null) this.#scheduled ??= setImmediate(() => this.#endOfTurn());
     });
   }
 
@@ -129,13 +158,19 @@ export class SqliteGroupCommit {
       this.#scheduled = setImmediate(() => this.#endOfTurn());
       return;
     }
-    this.flush();
+    this.#commit(false);
   }
 
-  /** Commits what is queued now; close() calls it so no accepted write is lost. */
+  /** Commits what is queued now, waiting for the write lock if need be; close() calls it so no accepted write is lost. */
   flush(): void {
+    this.#commit(true);
+  }
+
+  #commit(waitForLock: boolean): void {
     if (this.#scheduled) clearImmediate(this.#scheduled);
+    if (this.#lockRetry) clearTimeout(this.#lockRetry);
     this.#scheduled = null;
+    this.#lockRetry = null;
     this.#queuedThisTurn = 0;
     this.#deferredTurns = 0;
     const writes = this.#pending;
@@ -147,18 +182,42 @@ export class SqliteGroupCommit {
       // The backstop for a leftover that #releaseLeftover could not roll back: if this fails too, this
       // batch fails and the next one tries again.
       if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
-      outcomes = this.#batch(writes);
+      outcomes = waitForLock ? this.#batch(writes) : this.#batchWithoutWaiting(writes);
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, locked, closed): nothing of the batch was written.
       this.#releaseLeftover();
-      for (const write of writes) write.reject(error);
+      if (!waitForLock && error instanceof LockBusy && this.#waitForLock(writes)) return;
+      this.#lockWaitSince = null;
+      const reason = error instanceof LockBusy ? error.cause : error;
+      for (const write of writes) write.reject(reason);
       return;
     }
+    this.#lockWaitSince = null;
     outcomes.forEach((outcome, index) => {
       const write = writes[index]!;
       if (outcome.ok) write.resolve(outcome.value);
       else write.reject(outcome.error);
     });
+  }
+
+  #batchWithoutWaiting(writes: readonly PendingWrite[]): Outcome[] {
+    // exec, not a prepared statement: SQLite applies this pragma when it compiles it.
+    this.#db.exec(NO_BUSY_WAIT);
+    try {
+      return this.#batch(writes);
+    } finally {
+      this.#db.exec(this.#busyWaitOn);
+    }
+  }
+
+  /** Queues the batch again, first, for a retry from a timer; false once the busy timeout has passed. */
+  #waitForLock(writes: PendingWrite[]): boolean {
+    const now = performance.now();
+    this.#lockWaitSince ??= now;
+    if (now - this.#lockWaitSince >= this.#busyTimeoutMs) return false;
+    this.#pending = writes.concat(this.#pending);
+    this.#lockRetry = setTimeout(() => this.#commit(false), SQLITE_LOCK_RETRY_MS);
+    return true;
   }
 
   /**
@@ -175,6 +234,10 @@ export class SqliteGroupCommit {
       // Still open: the next flush rolls it back before it begins.
     }
   }
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code.startsWith("SQLITE_BUSY");
 }
 
 function undoAll(undos: Array<() => void>): void {

@@ -98,10 +98,10 @@ describe("SQLite group commit", () => {
 
   it("rejects every write and runs every undo when the batch cannot commit", async () => {
     const db = database();
-    const commit = new SqliteGroupCommit(db);
-    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
     // Another connection holds the write lock past this one's busy timeout.
     db.pragma("busy_timeout = 50");
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
     const other = new Database(db.name);
     open.push(other);
     other.exec("BEGIN IMMEDIATE");
@@ -260,6 +260,45 @@ describe("SQLite group commit under load", () => {
     await nextTurn();
     expect(committed).toBe(true);
     expect(names(db)).toHaveLength(GROUP_COMMIT_DEFER_MAX_WRITES);
+  });
+});
+
+describe("SQLite group commit while another connection holds the write lock", () => {
+  function setUp(busyTimeoutMs?: number) {
+    const db = database();
+    if (busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    const commit = new SqliteGroupCommit(db);
+    const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
+    // The checkpoint thread's RESTART, or another process, holding the lock.
+    const other = new Database(db.name);
+    open.push(other);
+    other.exec("BEGIN IMMEDIATE");
+    return { db, commit, insert, other };
+  }
+  const elapse = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("waits with the event loop free, then commits what was queued meanwhile, in order", async () => {
+    const { db, commit, insert, other } = setUp();
+    let settled = false;
+    const first = commit.run(() => Number(insert.run("first").lastInsertRowid));
+    void first.finally(() => (settled = true));
+    // A batch sleeping in SQLite's busy handler would hold this timer until the 5 s timeout failed it.
+    await elapse(20);
+    expect(settled).toBe(false);
+    const second = commit.run(() => Number(insert.run("second").lastInsertRowid));
+    await elapse(5);
+    other.exec("COMMIT");
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(names(db)).toEqual(["first", "second"]);
+  });
+
+  it("fails the batch with SQLite's error after the connection's busy timeout, and commits again once the lock is free", async () => {
+    const { db, commit, insert, other } = setUp(30);
+    await expect(commit.run(() => insert.run("refused"))).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+    other.exec("COMMIT");
+    await commit.run(() => insert.run("after"));
+    expect(names(db)).toEqual(["after"]);
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(30);
   });
 });
 

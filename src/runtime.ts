@@ -66,10 +66,12 @@ export async function startRuntime(options: {
   if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
 
   const graceMs = options.shutdownGraceMs ?? defaults.SHUTDOWN_GRACE_MS;
+  const ingressLoad = new IngressLoad();
   const store = await openStore(settings.storeUrl, {
     serve: true,
     redisPrefix: settings.redisPrefix,
     onError: (error) => logger.warn({ err: error }, "store problem"),
+    onLockWait: (ms) => ingressLoad.noteStoreWait(ms),
   });
   // Everything acquired from here on is pushed as it is acquired: a step that fails (the port is
   // taken, say) releases what came before it, last first, so a failed start leaves nothing open.
@@ -82,7 +84,6 @@ export async function startRuntime(options: {
     if (!built.ok) throw new ConfigError(built.diagnostics);
     const holder = new SnapshotHolder(built.snapshot);
     const metrics = createMetrics();
-    const ingressLoad = new IngressLoad();
     const runnerDeps = {
       store,
       holder,

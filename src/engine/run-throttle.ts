@@ -6,12 +6,21 @@ import {
   RUN_THROTTLE_MAX_PAUSE_MS,
 } from "../defaults.js";
 
-/** Counts ingress requests, so the runner can tell a loop busy serving senders from one busy with runs. */
+/**
+ * Counts ingress requests, so the runner can tell a loop busy serving senders from one busy with
+ * runs, and the time the store's writes waited for a write lock held elsewhere: the loop idles
+ * then with every sender waiting for that commit, and that is busy time, not a lull.
+ */
 export class IngressLoad {
   requests = 0;
+  storeWaitMs = 0;
 
   note(): void {
     this.requests += 1;
+  }
+
+  noteStoreWait(ms: number): void {
+    this.storeWaitMs += ms;
   }
 }
 
@@ -53,6 +62,7 @@ export function createRunThrottle(options: {
   let runsBusyUntil = 0;
   let lastUtilization = performance.eventLoopUtilization();
   let lastRequests = load.requests;
+  let lastStoreWaitMs = load.storeWaitMs;
 
   function saturatedLimit(now: number): number {
     if (!options.canPause) return Math.max(floor, Math.floor(limit / 2));
@@ -75,8 +85,12 @@ export function createRunThrottle(options: {
 
   const timer = setInterval(() => {
     const current = performance.eventLoopUtilization();
-    const { utilization } = performance.eventLoopUtilization(current, lastUtilization);
+    const { active, idle } = performance.eventLoopUtilization(current, lastUtilization);
     lastUtilization = current;
+    // Without it, a loop idling on the checkpoint thread's lock looked light and started the runs.
+    const waited = load.storeWaitMs - lastStoreWaitMs;
+    lastStoreWaitMs = load.storeWaitMs;
+    const utilization = active + idle > 0 ? (active + Math.min(waited, idle)) / (active + idle) : 0;
     const requestsArrived = load.requests !== lastRequests;
     lastRequests = load.requests;
     const next = nextLimit(

@@ -15,6 +15,8 @@ export interface OpenStoreOptions extends StoreTuning {
   readonly redisPrefix?: string;
   /** Store trouble noticed outside a call (a Redis disconnect, a lost SQLite checkpoint thread). */
   readonly onError?: (error: Error) => void;
+  /** Told the time writes wait for a SQLite write lock held elsewhere (the checkpoint thread's RESTART). */
+  readonly onLockWait?: (ms: number) => void;
   /** This process serves the store: an embedded one is claimed for it (see SqliteStore). */
   readonly serve?: boolean;
 }
@@ -60,7 +62,12 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 function openSqlite(file: string, tuning: StoreTuning, options: OpenStoreOptions): Store {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    return new SqliteStore(file, { tuning, serve: options.serve ?? false, onError: options.onError });
+    return new SqliteStore(file, {
+      tuning,
+      serve: options.serve ?? false,
+      onError: options.onError,
+      onLockWait: options.onLockWait,
+    });
   } catch (error) {
     if (error instanceof InletError) throw error;
     throw new StoreUnavailableError(`Cannot open the SQLite store ${file}: ${errorMessage(error)}`, {

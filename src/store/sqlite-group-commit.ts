@@ -75,11 +75,16 @@ export class SqliteGroupCommit {
   #lockRetry: NodeJS.Timeout | null = null;
   /** When the pending batch first found the write lock held (performance.now()). */
   #lockWaitSince: number | null = null;
+  /** Up to when that wait has been told to `onLockWait`. */
+  #lockWaitToldUntil = 0;
+  readonly #onLockWait: ((ms: number) => void) | undefined;
   readonly #busyTimeoutMs: number;
   readonly #busyWaitOn: string;
 
-  constructor(db: Database.Database) {
+  /** `onLockWait` hears, as it passes, the time writes spend waiting for the write lock. */
+  constructor(db: Database.Database, options: { onLockWait?: (ms: number) => void } = {}) {
     this.#db = db;
+    this.#onLockWait = options.onLockWait;
     this.#busyTimeoutMs = db.pragma("busy_timeout", { simple: true }) as number;
     this.#busyWaitOn = `PRAGMA busy_timeout = ${this.#busyTimeoutMs}`;
     /** Whether the transaction being attempted got past BEGIN. */
@@ -187,12 +192,12 @@ export class SqliteGroupCommit {
       // BEGIN or COMMIT failed (disk full, locked, closed): nothing of the batch was written.
       this.#releaseLeftover();
       if (!waitForLock && error instanceof LockBusy && this.#waitForLock(writes)) return;
-      this.#lockWaitSince = null;
+      this.#endLockWait();
       const reason = error instanceof LockBusy ? error.cause : error;
       for (const write of writes) write.reject(reason);
       return;
     }
-    this.#lockWaitSince = null;
+    this.#endLockWait();
     outcomes.forEach((outcome, index) => {
       const write = writes[index]!;
       if (outcome.ok) write.resolve(outcome.value);
@@ -213,11 +218,26 @@ export class SqliteGroupCommit {
   /** Queues the batch again, first, for a retry from a timer; false once the busy timeout has passed. */
   #waitForLock(writes: PendingWrite[]): boolean {
     const now = performance.now();
-    this.#lockWaitSince ??= now;
+    if (this.#lockWaitSince === null) {
+      this.#lockWaitSince = now;
+      this.#lockWaitToldUntil = now;
+    }
+    this.#tellLockWait(now);
     if (now - this.#lockWaitSince >= this.#busyTimeoutMs) return false;
     this.#pending = writes.concat(this.#pending);
     this.#lockRetry = setTimeout(() => this.#commit(false), SQLITE_LOCK_RETRY_MS);
     return true;
+  }
+
+  #endLockWait(): void {
+    if (this.#lockWaitSince === null) return;
+    this.#tellLockWait(performance.now());
+    this.#lockWaitSince = null;
+  }
+
+  #tellLockWait(now: number): void {
+    this.#onLockWait?.(now - this.#lockWaitToldUntil);
+    this.#lockWaitToldUntil = now;
   }
 
   /**

@@ -88,7 +88,12 @@ export class SqliteStore implements Store {
    */
   constructor(
     file: string,
-    options: { tuning?: StoreTuning; serve?: boolean; onError?: (error: Error) => void } = {},
+    options: {
+      tuning?: StoreTuning;
+      serve?: boolean;
+      onError?: (error: Error) => void;
+      onLockWait?: (ms: number) => void;
+    } = {},
   ) {
     const { tuning, serve = false } = options;
     this.#runHistoryLimit = runHistoryLimit(tuning);
@@ -120,7 +125,7 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.#checkpointer = checkpointer;
-    this.#commit = new SqliteGroupCommit(db);
+    this.#commit = new SqliteGroupCommit(db, { onLockWait: options.onLockWait });
   }
 
   async ping(): Promise<void> {

@@ -67,6 +67,25 @@ describe("the run throttle", () => {
     }
   });
 
+  it("keeps runs paused while the loop idles only because the store waits for its write lock", async () => {
+    const { load, limits, throttle } = watch(true);
+    try {
+      await saturate(load, 300);
+      expect(limits).toEqual([0]);
+      // Senders keep arriving, and every idle moment is the store waiting for the checkpoint thread's lock.
+      const end = Date.now() + 400;
+      while (Date.now() < end) {
+        load.note();
+        const started = performance.now();
+        await sleep(5);
+        load.noteStoreWait(performance.now() - started);
+      }
+      expect(limits).toEqual([0]);
+    } finally {
+      throttle.stop();
+    }
+  });
+
   it("keeps the floor for BullMQ's worker, which cannot run at concurrency 0", async () => {
     const { load, limits, throttle } = watch(false);
     try {

@@ -267,18 +267,19 @@ describe("SQLite group commit while another connection holds the write lock", ()
   function setUp(busyTimeoutMs?: number) {
     const db = database();
     if (busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    const commit = new SqliteGroupCommit(db);
+    const waits: number[] = [];
+    const commit = new SqliteGroupCommit(db, { onLockWait: (ms) => waits.push(ms) });
     const insert = db.prepare<[string]>("INSERT INTO items (name) VALUES (?)");
     // The checkpoint thread's RESTART, or another process, holding the lock.
     const other = new Database(db.name);
     open.push(other);
     other.exec("BEGIN IMMEDIATE");
-    return { db, commit, insert, other };
+    return { db, commit, insert, other, waits };
   }
   const elapse = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   it("waits with the event loop free, then commits what was queued meanwhile, in order", async () => {
-    const { db, commit, insert, other } = setUp();
+    const { db, commit, insert, other, waits } = setUp();
     let settled = false;
     const first = commit.run(() => Number(insert.run("first").lastInsertRowid));
     void first.finally(() => (settled = true));
@@ -290,6 +291,9 @@ describe("SQLite group commit while another connection holds the write lock", ()
     other.exec("COMMIT");
     expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(names(db)).toEqual(["first", "second"]);
+    // Told as it passed (the run throttle counts it as busy time): all of the 25 ms the lock was held.
+    expect(waits.length).toBeGreaterThan(1);
+    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeGreaterThanOrEqual(25);
   });
 
   it("fails the batch with SQLite's error after the connection's busy timeout, and commits again once the lock is free", async () => {

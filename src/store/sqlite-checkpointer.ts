@@ -15,9 +15,10 @@ import { InletError } from "../errors.js";
  * waits for or blocks the writer), and on "stop" it closes the connection and ends. Under constant
  * writes a passive checkpoint never reaches the WAL's end, and SQLite starts the WAL over only
  * after one has; so past a size the thread tries a RESTART checkpoint. That one holds the write
- * lock while it copies what the passive one left, so the writer may wait a few milliseconds; it
- * never waits itself (busy timeout 0: a reader still on old frames, a backup say, makes it give
- * up until the next interval), and is not repeated on a WAL that has not changed since.
+ * lock while it copies what the passive one left, so writes may wait a few milliseconds (from a
+ * timer, sqlite-group-commit.ts, not in SQLite's busy handler); it never waits itself (busy
+ * timeout 0: a reader still on old frames, a backup say, makes it give up until the next
+ * interval), and is not repeated on a WAL that has not changed since.
  * CommonJS source run with `eval`, so the same code serves the built package and the TypeScript tests.
  */
 const WORKER_SOURCE = `

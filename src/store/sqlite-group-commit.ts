@@ -89,36 +89,40 @@ export class SqliteGroupCommit {
     this.#busyWaitOn = `PRAGMA busy_timeout = ${this.#busyTimeoutMs}`;
     /** Whether the transaction being attempted got past BEGIN. */
     let begun = false;
-    const together = db.transaction((writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] => {
-      begun = true;
-      return writes.map((write) => {
-        try {
-          return { ok: true, value: write.work((undo) => undos.push(undo)) };
-        } catch (error) {
-          // Some errors (disk full, I/O, OR ROLLBACK) end the whole transaction, not only the
-          // statement: the writes before are gone too, and the ones after must not run on their own.
-          throw db.inTransaction ? new WriteFailed(error) : error;
-        }
-      });
-    });
+    const together = db.transaction(
+      (writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] => {
+        begun = true;
+        return writes.map((write) => {
+          try {
+            return { ok: true, value: write.work((undo) => undos.push(undo)) };
+          } catch (error) {
+            // Some errors (disk full, I/O, OR ROLLBACK) end the whole transaction, not only the
+            // statement: the writes before are gone too, and the ones after must not run on their own.
+            throw db.inTransaction ? new WriteFailed(error) : error;
+          }
+        });
+      },
+    );
     const inSavepoint = db.transaction((write: PendingWrite, onRollback: OnRollback) =>
       write.work(onRollback),
     );
-    const isolated = db.transaction((writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] => {
-      begun = true;
-      return writes.map((write) => {
-        const own: Array<() => void> = [];
-        try {
-          const value = inSavepoint(write, (undo) => own.push(undo));
-          undos.push(...own);
-          return { ok: true, value };
-        } catch (error) {
-          undoAll(own);
-          if (!db.inTransaction) throw error;
-          return { ok: false, error };
-        }
-      });
-    });
+    const isolated = db.transaction(
+      (writes: readonly PendingWrite[], undos: Array<() => void>): Outcome[] => {
+        begun = true;
+        return writes.map((write) => {
+          const own: Array<() => void> = [];
+          try {
+            const value = inSavepoint(write, (undo) => own.push(undo));
+            undos.push(...own);
+            return { ok: true, value };
+          } catch (error) {
+            undoAll(own);
+            if (!db.inTransaction) throw error;
+            return { ok: false, error };
+          }
+        });
+      },
+    );
     const attempt = (transaction: typeof together, writes: readonly PendingWrite[]): Outcome[] => {
       const undos: Array<() => void> = [];
       begun = false;

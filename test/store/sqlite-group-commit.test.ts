@@ -291,9 +291,10 @@ describe("SQLite group commit while another connection holds the write lock", ()
     other.exec("COMMIT");
     expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(names(db)).toEqual(["first", "second"]);
-    // Told as it passed (the run throttle counts it as busy time): all of the 25 ms the lock was held.
+    // Told as it passed, for the run throttle to count as busy time: most of the 25 ms the lock
+    // was held after the write was queued (the first attempt comes a turn later).
     expect(waits.length).toBeGreaterThan(1);
-    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeGreaterThanOrEqual(25);
+    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeGreaterThan(15);
   });
 
   it("fails the batch with SQLite's error after the connection's busy timeout, and commits again once the lock is free", async () => {

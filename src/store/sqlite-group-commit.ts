@@ -60,7 +60,8 @@ class LockBusy extends Error {
  * thread's RESTART, another process) in SQLite's busy handler, which sleeps the whole loop in steps
  * of 1, 2, 5 and 10 ms: it tries again every SQLITE_LOCK_RETRY_MS from a timer, with the writes
  * queued meanwhile, for as long as the connection's busy timeout (as set when this was created),
- * and then fails with SQLite's error. Only flush() (a store closing) waits in the busy handler, because it must commit now.
+ * and then fails with SQLite's error. Only flush() (a store closing) waits in the busy handler:
+ * it must commit now.
  */
 export class SqliteGroupCommit {
   readonly #db: Database.Database;
@@ -79,14 +80,14 @@ export class SqliteGroupCommit {
   #lockWaitToldUntil = 0;
   readonly #onLockWait: ((ms: number) => void) | undefined;
   readonly #busyTimeoutMs: number;
-  readonly #busyWaitOn: string;
+  readonly #restoreBusyTimeout: string;
 
   /** `onLockWait` hears, as it passes, the time writes spend waiting for the write lock. */
   constructor(db: Database.Database, options: { onLockWait?: (ms: number) => void } = {}) {
     this.#db = db;
     this.#onLockWait = options.onLockWait;
     this.#busyTimeoutMs = db.pragma("busy_timeout", { simple: true }) as number;
-    this.#busyWaitOn = `PRAGMA busy_timeout = ${this.#busyTimeoutMs}`;
+    this.#restoreBusyTimeout = `PRAGMA busy_timeout = ${this.#busyTimeoutMs}`;
     /** Whether the transaction being attempted got past BEGIN. */
     let begun = false;
     const together = db.transaction(
@@ -170,7 +171,7 @@ export class SqliteGroupCommit {
     this.#commit(false);
   }
 
-  /** Commits what is queued now, waiting for the write lock if need be; close() calls it so no accepted write is lost. */
+  /** Commits what is queued now, waiting for the write lock if need be: close() loses no accepted write. */
   flush(): void {
     this.#commit(true);
   }
@@ -215,7 +216,7 @@ export class SqliteGroupCommit {
     try {
       return this.#batch(writes);
     } finally {
-      this.#db.exec(this.#busyWaitOn);
+      this.#db.exec(this.#restoreBusyTimeout);
     }
   }
 

@@ -226,8 +226,9 @@ export class SqliteGroupCommit {
     if (this.#lockWaitSince === null) {
       this.#lockWaitSince = now;
       this.#lockWaitToldUntil = now;
+    } else {
+      this.#tellLockWait(now);
     }
-    this.#tellLockWait(now);
     if (now - this.#lockWaitSince >= this.#busyTimeoutMs) return false;
     this.#pending = writes.concat(this.#pending);
     this.#lockRetry = setTimeout(() => this.#commit(false), SQLITE_LOCK_RETRY_MS);

@@ -26,6 +26,8 @@ export const DEDUP_MAX_PARAMS = 5;
 export const DEDUP_SWEEP_CRON = "*/5 * * * *";
 /** Slots the in-process key index starts with (and shrinks back to); it doubles as keys arrive. */
 export const DEDUP_INDEX_INITIAL_SLOTS = 1024;
+/** Cells a scope's table of keys starts with (a power of two); it doubles past half full. */
+export const DEDUP_SCOPE_INITIAL_CELLS = 16;
 
 export const TOKEN_TTL = "1h";
 export const TOKEN_TTL_MS = HOUR_MS;

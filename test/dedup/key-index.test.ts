@@ -118,4 +118,52 @@ describe("DedupKeyIndex", () => {
     expect(index.get("s0", testHash("old0"))).toBeUndefined();
     expect(index.size).toBe(5_000);
   });
+
+  it("finds every other key after deleting half of 5,000 in one scope, in any order", () => {
+    const index = new DedupKeyIndex();
+    const keys = Array.from({ length: 5_000 }, (_, i) => ({
+      hash: testHash(`d${i}`),
+      key: { firstEventId: randomUUID(), expiresAt: 1_000 + i, rowId: i },
+    }));
+    for (const { hash, key } of keys) index.set("shop", hash, key);
+    // Every third, then the rest of the odd ones: deletions land in and between runs of
+    // neighbouring cells, and the keys after each must stay reachable.
+    const deleted = new Set<number>();
+    for (let i = 0; i < keys.length; i += 3) deleted.add(i);
+    for (let i = 1; i < keys.length; i += 2) deleted.add(i);
+    for (const i of deleted) index.delete("shop", keys[i]!.hash);
+    expect(index.size).toBe(keys.length - deleted.size);
+    keys.forEach(({ hash, key }, i) => {
+      expect(index.get("shop", hash)).toEqual(deleted.has(i) ? undefined : key);
+    });
+    // Deleted slots are reused without disturbing the keys that stayed.
+    const again = { firstEventId: randomUUID(), expiresAt: 7, rowId: 99_999 };
+    index.set("shop", keys[0]!.hash, again);
+    expect(index.get("shop", keys[0]!.hash)).toEqual(again);
+    expect(index.get("shop", keys[2]!.hash)).toEqual(keys[2]!.key);
+  });
+
+  it("answers for the right key after refusing a hash half-way through decoding it", () => {
+    const index = new DedupKeyIndex();
+    const key = { firstEventId: randomUUID(), expiresAt: 5, rowId: 3 };
+    index.set("shop", testHash("a"), key);
+    const refused = `${testHash("b").slice(0, 40)}Z${testHash("b").slice(41)}`;
+    expect(() => index.get("shop", refused)).toThrow(TypeError);
+    expect(index.get("shop", testHash("a"))).toEqual(key);
+    expect(index.get("shop", testHash("b"))).toBeUndefined();
+  });
+
+  it("refuses a first event id that is not a UUID, and keeps one given in upper case", () => {
+    const index = new DedupKeyIndex();
+    for (const bad of ["not-a-uuid", `${randomUUID().slice(0, 35)}g`, randomUUID().replaceAll("-", "")]) {
+      expect(() => index.set("shop", testHash("a"), { firstEventId: bad, expiresAt: 1, rowId: 1 })).toThrow(
+        TypeError,
+      );
+    }
+    expect(index.size).toBe(0);
+    expect(index.get("shop", testHash("a"))).toBeUndefined();
+    const id = randomUUID();
+    index.set("shop", testHash("a"), { firstEventId: id.toUpperCase(), expiresAt: 1, rowId: 1 });
+    expect(index.get("shop", testHash("a"))?.firstEventId).toBe(id);
+  });
 });

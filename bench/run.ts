@@ -131,12 +131,12 @@ function only(active: Child, group: readonly Scenario[]): void {
 
 /**
  * Measures scenarios side by side: each at the fixed rate first (after a warm-up at that rate, so
- * nothing is queued beside it), then ROUNDS saturation windows taken in turn (A B C A B C …), with
+ * nothing is queued beside it), then ROUNDS saturation windows taken in turn (A B C C B A …), with
  * every other server of the group paused. A row gives the median of its windows: on a shared host
  * a neighbour's burst then lands in one window of each scenario rather than in one scenario's
- * whole measurement, and the ratios between rows compare like with like. A window followed by one
- * on the same server is let settle (`settle`: by default, until the server is idle), so no
- * scenario pays for the runs another left behind.
+ * whole measurement, and the ratios between rows compare like with like. Every window is let
+ * settle (`settle`: by default, until the server is idle), so no window pays for the runs an
+ * earlier one queued.
  */
 async function measureTogether<const Group extends readonly Scenario[]>(
   group: Group,
@@ -160,7 +160,9 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     });
   }
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [index, entry] of measured.entries()) {
+    // Every other round in reverse (A B C, C B A, …): no row is always the first after another's
+    // window, or always the first of a round.
+    for (const entry of round % 2 === 0 ? measured : [...measured].reverse()) {
       const { scenario } = entry;
       only(scenario.server, group);
       const pid = scenario.server.process.pid;
@@ -183,10 +185,9 @@ async function measureTogether<const Group extends readonly Scenario[]>(
       });
       entry.non2xx += result.non2xx + result.errors;
       entry.accepted += result.statusCodeStats?.["200"]?.count ?? 0;
-      // The next window on this server would pay for the runs this one queued; a paused server's
-      // backlog waits, as its own, for its next window.
-      const next = measured[(index + 1) % measured.length];
-      if (next?.scenario.server === scenario.server) await settle(scenario);
+      // Each window starts with nothing queued: a later one, on this server or after it resumes,
+      // would otherwise pay for the runs this one queued.
+      await settle(scenario);
     }
   }
   for (const scenario of group) scenario.server.resume();
@@ -506,7 +507,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations) while the other servers are paused (SIGSTOP), and each window followed by one on the same server let settle until that server is idle; ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
+      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations), every other round in reverse order, while the other servers are paused (SIGSTOP), and each window let settle until its server is idle; ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
       "",
       table(rows, rawRow),
       "",

@@ -35,7 +35,7 @@ trap stop INT TERM
 
 for port in $ports; do
   # npm start's flags (package.json; README § Performance).
-  PORT="$port" node --max-semi-space-size=32 --single-threaded-gc --v8-pool-size=0 --no-allocation-site-pretenuring dist/src/main.js serve &
+  PORT="$port" node --max-semi-space-size=32 --min-semi-space-size=32 --single-threaded-gc --v8-pool-size=0 --no-allocation-site-pretenuring dist/src/main.js serve &
   pids+=("$!")
   echo "instance $! → http://localhost:$port (store $INLET_STORE)" >&2
 done

@@ -6,11 +6,12 @@ import { formatText } from "../config/format/text.js";
 
 /**
  * npm start's node flags (package.json), which README § Performance explains: a 32 MB young
- * generation, the garbage collector's work kept on the event loop's thread, V8's other helper
+ * generation from the start, the garbage collector's work kept on the event loop's thread, V8's other helper
  * threads sized to the cores the process may use, and no allocation-site pretenuring.
  */
 export const SERVE_NODE_FLAGS = [
   "--max-semi-space-size=32",
+  "--min-semi-space-size=32",
   "--single-threaded-gc",
   "--v8-pool-size=0",
   "--no-allocation-site-pretenuring",
@@ -18,8 +19,8 @@ export const SERVE_NODE_FLAGS = [
 
 /**
  * Whether node was given every flag (any values), on its command line or in NODE_OPTIONS (where
- * node refuses --single-threaded-gc and --no-allocation-site-pretenuring, so those can only come
- * from the command line).
+ * node refuses --min-semi-space-size, --single-threaded-gc and --no-allocation-site-pretenuring,
+ * so those can only come from the command line).
  */
 function tunedForServing(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   const given = [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].map((flag) => flag.split("=")[0]);

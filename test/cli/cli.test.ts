@@ -117,7 +117,11 @@ describe("the inlet command", () => {
     );
     const env = { INLET_STORE: "memory:", LOG_LEVEL: "info", NODE_OPTIONS: "" };
     // Node refuses these in NODE_OPTIONS: they can only come from the command line.
-    const commandLineOnly: readonly string[] = ["--single-threaded-gc", "--no-allocation-site-pretenuring"];
+    const commandLineOnly: readonly string[] = [
+      "--min-semi-space-size=32",
+      "--single-threaded-gc",
+      "--no-allocation-site-pretenuring",
+    ];
     const allowedInOptions = SERVE_NODE_FLAGS.filter((flag) => !commandLineOnly.includes(flag)).join(" ");
     const started: Array<Awaited<ReturnType<typeof spawnServer>>> = [];
     const start = async (...args: Parameters<typeof spawnServer>): ReturnType<typeof spawnServer> => {

@@ -21,7 +21,7 @@ const HEX_SHA256_CHARS = DIGEST_WORDS * 8;
  * the expiry, the first event's UUID as 16 bytes and the owner's row id, all in typed arrays, and
  * per scope a hash table from digest to slot (hash-slots.ts). A look-up decodes the hex hash into
  * words and reads a cell or two: no string is made per request and none is kept per key, so a
- * million keys take ~70 MB and leave the garbage collector nothing to trace. Slots freed by the
+ * million keys take ~75 MB and leave the garbage collector nothing to trace. Slots freed by the
  * sweeper are reused; when most are free the arrays are compacted, so memory returns after a burst
  * of keys expires.
  */

@@ -111,6 +111,16 @@ interface Scenario {
   readonly note?: string;
 }
 
+/** A scenario's figures as they are measured. */
+interface Measured {
+  readonly scenario: Scenario;
+  readonly fixed: PacedResult;
+  readonly windows: Window[];
+  non2xx: number;
+  /** 200s over every load of it: events whose runs must reach the sink. */
+  accepted: number;
+}
+
 interface Window {
   readonly rps: number;
   readonly cpuPerRequestUs: number | null;
@@ -143,7 +153,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
   settle: (scenario: Scenario) => Promise<unknown> = (scenario) =>
     untilIdle(scenario.server, DRAIN_TIMEOUT_MS),
 ): Promise<{ -readonly [K in keyof Group]: Row }> {
-  const measured = [];
+  const measured: Measured[] = [];
   for (const scenario of group) {
     only(scenario.server, group);
     const body = scenario.body ?? BODY;
@@ -154,44 +164,43 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     measured.push({
       scenario,
       fixed,
-      windows: [] as Window[],
+      windows: [],
       non2xx: nonSuccess(fixed),
       accepted: (warmup.statuses[200] ?? 0) + (fixed.statuses[200] ?? 0),
     });
   }
-  // A server's first window at saturation is its coldest (the paths of large batches not yet
-  // optimised, the heap still growing), and it would always fall to the same row: each server
-  // gets one, unmeasured, before the rounds.
-  const warmed = new Set<Child>();
-  for (const entry of measured) {
+  /** A window at saturation on the entry's server alone, its answers counted in the entry. */
+  const saturate = async (entry: Measured, duration: number): Promise<autocannon.Result> => {
     const { scenario } = entry;
-    if (warmed.has(scenario.server)) continue;
-    warmed.add(scenario.server);
     only(scenario.server, group);
     const result = await load({
       url: scenario.url,
       body: scenario.body ?? BODY,
       headers: scenario.headers,
-      duration: WARMUP_S,
+      duration,
     });
     entry.non2xx += result.non2xx + result.errors;
     entry.accepted += result.statusCodeStats?.["200"]?.count ?? 0;
-    await untilIdle(scenario.server, DRAIN_TIMEOUT_MS);
+    return result;
+  };
+  // A server's first window at saturation is its coldest (the paths of large batches not yet
+  // optimised, the heap still growing), and it would always fall to the same row: each server
+  // gets one, unmeasured, before the rounds.
+  const warmed = new Set<Child>();
+  for (const entry of measured) {
+    if (warmed.has(entry.scenario.server)) continue;
+    warmed.add(entry.scenario.server);
+    await saturate(entry, WARMUP_S);
+    await untilIdle(entry.scenario.server, DRAIN_TIMEOUT_MS);
   }
   for (let round = 0; round < ROUNDS; round += 1) {
     // Every other round in reverse (A B C, C B A, …): no row is always the first after another's
     // window, or always the first of a round.
     for (const entry of round % 2 === 0 ? measured : [...measured].reverse()) {
       const { scenario } = entry;
-      only(scenario.server, group);
       const pid = scenario.server.process.pid;
       const cpuBefore = cpuSeconds(pid);
-      const result = await load({
-        url: scenario.url,
-        body: scenario.body ?? BODY,
-        headers: scenario.headers,
-        duration: SATURATION_S,
-      });
+      const result = await saturate(entry, SATURATION_S);
       const cpuAfter = cpuSeconds(pid);
       entry.windows.push({
         rps: result.requests.average,
@@ -202,8 +211,6 @@ async function measureTogether<const Group extends readonly Scenario[]>(
         p50: result.latency.p50,
         p99: result.latency.p99,
       });
-      entry.non2xx += result.non2xx + result.errors;
-      entry.accepted += result.statusCodeStats?.["200"]?.count ?? 0;
       // Each window starts with nothing queued: a later one, on this server or after it resumes,
       // would otherwise pay for the runs this one queued.
       await settle(scenario);

@@ -6,8 +6,8 @@ import { formatText } from "../config/format/text.js";
 
 /**
  * npm start's node flags (package.json), which README § Performance explains: a 32 MB young
- * generation from the start, the garbage collector's work kept on the event loop's thread, V8's other helper
- * threads sized to the cores the process may use, and no allocation-site pretenuring.
+ * generation from the start, the garbage collector's work kept on the event loop's thread, V8's
+ * other helper threads sized to the cores the process may use, and no allocation-site pretenuring.
  */
 export const SERVE_NODE_FLAGS = [
   "--max-semi-space-size=32",

@@ -191,6 +191,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     if (warmed.has(entry.scenario.server)) continue;
     warmed.add(entry.scenario.server);
     await saturate(entry, WARMUP_S);
+    // Not `settle`: a caller's settle may measure the drain, and a warm-up's is not measured.
     await untilIdle(entry.scenario.server, DRAIN_TIMEOUT_MS);
   }
   for (let round = 0; round < ROUNDS; round += 1) {

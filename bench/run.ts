@@ -50,6 +50,11 @@ interface Row {
   p99: number;
   fixedP50: number;
   fixedP99: number;
+  /**
+   * Server CPU per request over the fixed-rate window, its runs' steps included: the core's busy
+   * share at that rate (500 µs is half the core at 1,000 req/s), which is what sets its p99.
+   */
+  fixedCpuPerRequestUs: number | null;
   non2xx: number;
   /** 200s over the warm-up, saturation and fixed-rate runs: events whose runs must reach the sink. */
   accepted: number;
@@ -115,6 +120,7 @@ interface Scenario {
 interface Measured {
   readonly scenario: Scenario;
   readonly fixed: PacedResult;
+  readonly fixedCpuPerRequestUs: number | null;
   readonly windows: Window[];
   non2xx: number;
   /** 200s over every load of it: events whose runs must reach the sink. */
@@ -126,6 +132,11 @@ interface Window {
   readonly cpuPerRequestUs: number | null;
   readonly p50: number;
   readonly p99: number;
+}
+
+/** CPU seconds spent between two readings, per request, in µs; null without /proc or requests. */
+function cpuPerRequestUs(before: number | null, after: number | null, requests: number): number | null {
+  return before === null || after === null || requests === 0 ? null : ((after - before) * 1e6) / requests;
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -159,11 +170,15 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     const body = scenario.body ?? BODY;
     const { url, headers } = scenario;
     const warmup = await atFixedRate({ url, headers, body, durationS: WARMUP_S });
+    const pid = scenario.server.process.pid;
+    const cpuBefore = cpuSeconds(pid);
     const fixed = await atFixedRate({ url, headers, body, durationS: FIXED_S });
+    const cpuAfter = cpuSeconds(pid);
     await untilIdle(scenario.server, DRAIN_TIMEOUT_MS);
     measured.push({
       scenario,
       fixed,
+      fixedCpuPerRequestUs: cpuPerRequestUs(cpuBefore, cpuAfter, FIXED_RATE * FIXED_S),
       windows: [],
       non2xx: nonSuccess(fixed),
       accepted: (warmup.statuses[200] ?? 0) + (fixed.statuses[200] ?? 0),
@@ -205,10 +220,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
       const cpuAfter = cpuSeconds(pid);
       entry.windows.push({
         rps: result.requests.average,
-        cpuPerRequestUs:
-          cpuBefore === null || cpuAfter === null || result.requests.total === 0
-            ? null
-            : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
+        cpuPerRequestUs: cpuPerRequestUs(cpuBefore, cpuAfter, result.requests.total),
         p50: result.latency.p50,
         p99: result.latency.p99,
       });
@@ -218,7 +230,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     }
   }
   for (const scenario of group) scenario.server.resume();
-  const rows = measured.map(({ scenario, fixed, windows, non2xx, accepted }): Row => {
+  const rows = measured.map(({ scenario, fixed, fixedCpuPerRequestUs, windows, non2xx, accepted }): Row => {
     const cpu = windows.map((window) => window.cpuPerRequestUs);
     const row: Row = {
       name: scenario.name,
@@ -229,6 +241,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
       p99: median(windows.map((window) => window.p99)),
       fixedP50: fixed.p50,
       fixedP99: fixed.p99,
+      fixedCpuPerRequestUs,
       non2xx,
       accepted,
       note: scenario.note,
@@ -356,11 +369,11 @@ function targets(list: readonly Target[]): string[] {
 function table(rows: readonly Row[], raw: Row): string {
   const fmt = (n: number): string => n.toFixed(n < 10 ? 2 : 0);
   const lines = [
-    "| scenario | req/s | × raw | server CPU µs/req | p50 ms | p99 ms | p50 ms @1k/s | p99 ms @1k/s | non-2xx/errors |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | req/s | × raw | server CPU µs/req | p50 ms | p99 ms | p50 ms @1k/s | p99 ms @1k/s | server CPU µs/req @1k/s | non-2xx/errors |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (row) =>
-        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${row.cpuPerRequestUs === null ? "n/a" : fmt(row.cpuPerRequestUs)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${row.non2xx} |`,
+        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${row.cpuPerRequestUs === null ? "n/a" : fmt(row.cpuPerRequestUs)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${row.fixedCpuPerRequestUs === null ? "n/a" : fmt(row.fixedCpuPerRequestUs)} | ${row.non2xx} |`,
     ),
   ];
   return lines.join("\n");
@@ -534,7 +547,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then, after one unmeasured ${WARMUP_S} s window at saturation per server, the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations), every other round in reverse order, while the other servers are paused (SIGSTOP), and each window let settle until its server is idle; ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
+      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then, after one unmeasured ${WARMUP_S} s window at saturation per server, the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations), every other round in reverse order, while the other servers are paused (SIGSTOP), and each window let settle until its server is idle; server CPU from /proc, at saturation and over the ${FIXED_S} s at ${FIXED_RATE} req/s (its runs' steps included); ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
       "",
       table(rows, rawRow),
       "",

@@ -119,12 +119,18 @@ interface Scenario {
 /** A scenario's figures as they are measured. */
 interface Measured {
   readonly scenario: Scenario;
-  readonly fixed: PacedResult;
-  readonly fixedCpuPerRequestUs: number | null;
+  readonly fixedWindows: FixedWindow[];
   readonly windows: Window[];
   non2xx: number;
   /** 200s over every load of it: events whose runs must reach the sink. */
   accepted: number;
+}
+
+/** One window at the fixed rate. */
+interface FixedWindow {
+  readonly p50: number;
+  readonly p99: number;
+  readonly cpuPerRequestUs: number | null;
 }
 
 interface Window {
@@ -139,6 +145,11 @@ function cpuPerRequestUs(before: number | null, after: number | null, requests: 
   return before === null || after === null || requests === 0 ? null : ((after - before) * 1e6) / requests;
 }
 
+/** The median, or null when a measurement is missing (no /proc). */
+function medianOrNull(values: readonly (number | null)[]): number | null {
+  return values.some((value) => value === null) ? null : median(values as number[]);
+}
+
 function positiveInteger(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1`);
@@ -151,13 +162,15 @@ function only(active: Child, group: readonly Scenario[]): void {
 }
 
 /**
- * Measures scenarios side by side: each at the fixed rate first (after a warm-up at that rate, so
- * nothing is queued beside it), then, after a warm-up window at saturation per server, ROUNDS
- * saturation windows taken in turn (A B C C B A …), with every other server of the group paused.
- * A row gives the median of its windows: on a shared host a neighbour's burst then lands in one
- * window of each scenario rather than in one scenario's whole measurement, and the ratios between
- * rows compare like with like. Every window is let settle (`settle`: by default, until the server
- * is idle), so no window pays for the runs an earlier one queued.
+ * Measures scenarios side by side: after a warm-up at the fixed rate per server, ROUNDS windows
+ * at that rate taken in turn (A B C C B A …), then, after a warm-up window at saturation per
+ * server, ROUNDS saturation windows in the same order, with every other server of the group
+ * paused. A row gives the median of its windows: on a shared host a neighbour's burst then lands
+ * in one window of each scenario rather than in one scenario's whole measurement (a p99 from one
+ * window at a fixed rate is one burst away from any figure), and the ratios between rows compare
+ * like with like. Every window starts with its server idle, and each saturation window is let
+ * settle (`settle`: by default, until the server is idle), so no window pays for the runs an
+ * earlier one queued.
  */
 async function measureTogether<const Group extends readonly Scenario[]>(
   group: Group,
@@ -167,22 +180,43 @@ async function measureTogether<const Group extends readonly Scenario[]>(
   const measured: Measured[] = [];
   for (const scenario of group) {
     only(scenario.server, group);
-    const body = scenario.body ?? BODY;
     const { url, headers } = scenario;
-    const warmup = await atFixedRate({ url, headers, body, durationS: WARMUP_S });
-    const pid = scenario.server.process.pid;
-    const cpuBefore = cpuSeconds(pid);
-    const fixed = await atFixedRate({ url, headers, body, durationS: FIXED_S });
-    const cpuAfter = cpuSeconds(pid);
+    const warmup = await atFixedRate({ url, headers, body: scenario.body ?? BODY, durationS: WARMUP_S });
     await untilIdle(scenario.server, DRAIN_TIMEOUT_MS);
     measured.push({
       scenario,
-      fixed,
-      fixedCpuPerRequestUs: cpuPerRequestUs(cpuBefore, cpuAfter, FIXED_RATE * FIXED_S),
+      fixedWindows: [],
       windows: [],
-      non2xx: nonSuccess(fixed),
-      accepted: (warmup.statuses[200] ?? 0) + (fixed.statuses[200] ?? 0),
+      non2xx: 0,
+      accepted: warmup.statuses[200] ?? 0,
     });
+  }
+  // Every other round in reverse (A B C, C B A, …): no row is always the first after another's
+  // window, or always the first of a round.
+  const inTurn = (round: number): readonly Measured[] =>
+    round % 2 === 0 ? measured : [...measured].reverse();
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const entry of inTurn(round)) {
+      const { scenario } = entry;
+      only(scenario.server, group);
+      const pid = scenario.server.process.pid;
+      const cpuBefore = cpuSeconds(pid);
+      const fixed = await atFixedRate({
+        url: scenario.url,
+        headers: scenario.headers,
+        body: scenario.body ?? BODY,
+        durationS: FIXED_S,
+      });
+      const cpuAfter = cpuSeconds(pid);
+      await untilIdle(scenario.server, DRAIN_TIMEOUT_MS);
+      entry.fixedWindows.push({
+        p50: fixed.p50,
+        p99: fixed.p99,
+        cpuPerRequestUs: cpuPerRequestUs(cpuBefore, cpuAfter, FIXED_RATE * FIXED_S),
+      });
+      entry.non2xx += nonSuccess(fixed);
+      entry.accepted += fixed.statuses[200] ?? 0;
+    }
   }
   /** A window at saturation on the entry's server alone, its answers counted in the entry. */
   const saturate = async (entry: Measured, duration: number): Promise<autocannon.Result> => {
@@ -210,9 +244,7 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     await untilIdle(entry.scenario.server, DRAIN_TIMEOUT_MS);
   }
   for (let round = 0; round < ROUNDS; round += 1) {
-    // Every other round in reverse (A B C, C B A, …): no row is always the first after another's
-    // window, or always the first of a round.
-    for (const entry of round % 2 === 0 ? measured : [...measured].reverse()) {
+    for (const entry of inTurn(round)) {
       const { scenario } = entry;
       const pid = scenario.server.process.pid;
       const cpuBefore = cpuSeconds(pid);
@@ -230,24 +262,23 @@ async function measureTogether<const Group extends readonly Scenario[]>(
     }
   }
   for (const scenario of group) scenario.server.resume();
-  const rows = measured.map(({ scenario, fixed, fixedCpuPerRequestUs, windows, non2xx, accepted }): Row => {
-    const cpu = windows.map((window) => window.cpuPerRequestUs);
+  const rows = measured.map(({ scenario, fixedWindows, windows, non2xx, accepted }): Row => {
     const row: Row = {
       name: scenario.name,
       rps: median(windows.map((window) => window.rps)),
       windowRps: windows.map((window) => window.rps),
-      cpuPerRequestUs: cpu.includes(null) ? null : median(cpu as number[]),
+      cpuPerRequestUs: medianOrNull(windows.map((window) => window.cpuPerRequestUs)),
       p50: median(windows.map((window) => window.p50)),
       p99: median(windows.map((window) => window.p99)),
-      fixedP50: fixed.p50,
-      fixedP99: fixed.p99,
-      fixedCpuPerRequestUs,
+      fixedP50: median(fixedWindows.map((window) => window.p50)),
+      fixedP99: median(fixedWindows.map((window) => window.p99)),
+      fixedCpuPerRequestUs: medianOrNull(fixedWindows.map((window) => window.cpuPerRequestUs)),
       non2xx,
       accepted,
       note: scenario.note,
     };
     process.stderr.write(
-      `${row.name}: ${Math.round(row.rps)} req/s (windows: ${windows.map((window) => Math.round(window.rps)).join(", ")})\n`,
+      `${row.name}: ${Math.round(row.rps)} req/s (windows: ${windows.map((window) => Math.round(window.rps)).join(", ")}); p99 at ${FIXED_RATE} req/s ${row.fixedP99.toFixed(2)} ms (windows: ${fixedWindows.map((window) => window.p99.toFixed(2)).join(", ")})\n`,
     );
     return row;
   });
@@ -547,7 +578,7 @@ async function main(): Promise<void> {
       TASKSET
         ? "Load generator (autocannon, this process) pinned to core 0 with `taskset -c 0`; each server pinned to core 1 with `taskset -c 1`."
         : "taskset not available: processes NOT pinned.",
-      `Per row: ${WARMUP_S} s warm-up and ${FIXED_S} s measured at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then, after one unmeasured ${WARMUP_S} s window at saturation per server, the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon), taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations), every other round in reverse order, while the other servers are paused (SIGSTOP), and each window let settle until its server is idle; server CPU from /proc, at saturation and over the ${FIXED_S} s at ${FIXED_RATE} req/s (its runs' steps included); ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
+      `Per row: after a ${WARMUP_S} s warm-up, the median of ${ROUNDS} windows of ${FIXED_S} s at ${FIXED_RATE} req/s, spread over millisecond ticks and timed per request (bench/paced.ts); then, after one unmeasured ${WARMUP_S} s window at saturation per server, the median of ${ROUNDS} windows of ${SATURATION_S} s at saturation, ${CONNECTIONS} connections (autocannon); both kinds of window taken in turn with the rows measured beside it (raw, no auth, JWT and duplicate; then 1 and 10,000 integrations), every other round in reverse order, while the other servers are paused (SIGSTOP), and each window let settle until its server is idle; server CPU from /proc, at saturation and over the windows at ${FIXED_RATE} req/s (their runs' steps included); ${Buffer.byteLength(BODY.replaceAll(ID_SLOT, `${process.pid}-${sequence}`))}-byte JSON body (its last as sent) with unique values per request.`,
       "",
       table(rows, rawRow),
       "",

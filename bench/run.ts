@@ -51,8 +51,9 @@ interface Row {
   fixedP50: number;
   fixedP99: number;
   /**
-   * Server CPU per request over the fixed-rate window, its runs' steps included: the core's busy
-   * share at that rate (500 µs is half the core at 1,000 req/s), which is what sets its p99.
+   * Server CPU per request over a fixed-rate window (the median of the windows), its runs' steps
+   * included: the core's busy share at that rate (500 µs is half the core at 1,000 req/s), which,
+   * with the loop's longest stretches of work, sets the p99 there.
    */
   fixedCpuPerRequestUs: number | null;
   non2xx: number;

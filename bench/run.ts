@@ -400,12 +400,13 @@ function targets(list: readonly Target[]): string[] {
 
 function table(rows: readonly Row[], raw: Row): string {
   const fmt = (n: number): string => n.toFixed(n < 10 ? 2 : 0);
+  const fmtCpu = (n: number | null): string => (n === null ? "n/a" : fmt(n));
   const lines = [
     "| scenario | req/s | × raw | server CPU µs/req | p50 ms | p99 ms | p50 ms @1k/s | p99 ms @1k/s | server CPU µs/req @1k/s | non-2xx/errors |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (row) =>
-        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${row.cpuPerRequestUs === null ? "n/a" : fmt(row.cpuPerRequestUs)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${row.fixedCpuPerRequestUs === null ? "n/a" : fmt(row.fixedCpuPerRequestUs)} | ${row.non2xx} |`,
+        `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${Math.round(row.rps)} | ${(row.rps / raw.rps).toFixed(2)} | ${fmtCpu(row.cpuPerRequestUs)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.fixedP50)} | ${fmt(row.fixedP99)} | ${fmtCpu(row.fixedCpuPerRequestUs)} | ${row.non2xx} |`,
     ),
   ];
   return lines.join("\n");

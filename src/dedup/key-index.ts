@@ -94,8 +94,9 @@ export class DedupKeyIndex {
   /** Forgets one key (undoing a claim that was not committed). */
   delete(scope: string, hexHash: string): void {
     const table = this.#scopes.get(scope);
-    const slot = table ? table.find(this.#digests, this.#decode(hexHash), this.#home) : -1;
-    if (slot === -1 || !table) return;
+    if (!table) return;
+    const slot = table.find(this.#digests, this.#decode(hexHash), this.#home);
+    if (slot === -1) return;
     table.remove(this.#digests, slot);
     if (table.size === 0) this.#scopes.delete(scope);
     this.#free.push(slot);

@@ -92,6 +92,11 @@ export const RUNS_PAGE_MAX = 500;
 
 /** Queued runs an embedded-store process holds in memory; more wait in the store until these are done. */
 export const LOCAL_RUN_QUEUE_MAX = 10_000;
+/**
+ * Runs the SQLite store accepted and has not started, remembered with their event's JSON so that
+ * their start reads nothing from the file (sqlite-store.ts); past this many, starts read it.
+ */
+export const SQLITE_ACCEPTED_RUNS_REMEMBERED = 1_000;
 /** Wait before reading queued runs back again after the store failed to answer. */
 export const LOCAL_RUN_REFILL_RETRY_MS = SECOND_MS;
 /** How often the run throttle (engine/run-throttle.ts) looks at event-loop utilization. */

@@ -3,7 +3,11 @@ import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import { serializeEvent, type IncomingEvent } from "../ingest/event.js";
 import { migrateSqlite, SQLITE_SCHEMA_VERSION, SQLITE_SERVER_ROW_VERSION } from "./sqlite-schema.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
-import { RUN_PRUNE_SLACK_SHARE, SQLITE_BUSY_TIMEOUT_MS } from "../defaults.js";
+import {
+  RUN_PRUNE_SLACK_SHARE,
+  SQLITE_ACCEPTED_RUNS_REMEMBERED,
+  SQLITE_BUSY_TIMEOUT_MS,
+} from "../defaults.js";
 import { processIdentity } from "./process-identity.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteGroupCommit, type OnRollback } from "./sqlite-group-commit.js";
@@ -34,6 +38,12 @@ interface StartedRun {
   running: Map<string, NodeRecord>;
 }
 
+/** A run this store accepted and has not started: queued, with no node records. */
+interface AcceptedRun {
+  readonly workflow: string;
+  readonly eventId: string;
+}
+
 interface FinishResult {
   status: "succeeded" | "failed";
   finishedAt: string;
@@ -58,6 +68,12 @@ interface FinishResult {
  * way, so nothing durable is lost, and a run of one node commits once (its last record with its
  * finish) where it committed three times. Reads show the run as running. One process writes runs
  * to the file (the server claims it), so this process's memory is the whole truth about what runs.
+ *
+ * For the same reason a run this store accepted is known to be queued, with no node records, until
+ * it starts: its start reads nothing from the file, and its event's JSON is kept from the accept
+ * until the first read of it (up to SQLITE_ACCEPTED_RUNS_REMEMBERED runs). A read outside a write
+ * takes and releases the WAL's read lock, two system calls that cost several microseconds each on
+ * a virtual machine; a run's start and its event had read the file four times.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -78,6 +94,10 @@ export class SqliteStore implements Store {
   #finishedRuns: number;
   /** Runs started here and not finished, by run id: running in memory only (see above). */
   readonly #started = new Map<string, StartedRun>();
+  /** Runs accepted here and not started or written since, by run id (see the class comment). */
+  readonly #accepted = new Map<string, AcceptedRun>();
+  /** The JSON of their events as written, by event id, until first read. */
+  readonly #acceptedEvents = new Map<string, string>();
   #keys: DedupKeyIndex | null = null;
   #closing: Promise<void> | null = null;
 
@@ -173,7 +193,10 @@ export class SqliteStore implements Store {
   }
 
   async getEvent(eventId: string): Promise<IncomingEvent | undefined> {
-    const json = this.#guard(() => this.#sql.selectEvent.get(eventId));
+    const remembered = this.#acceptedEvents.get(eventId);
+    // Parsed again for each reader, as a read of the file would be: no run sees another's objects.
+    this.#acceptedEvents.delete(eventId);
+    const json = remembered ?? this.#guard(() => this.#sql.selectEvent.get(eventId));
     return json === undefined ? undefined : (JSON.parse(json) as IncomingEvent);
   }
 
@@ -206,7 +229,9 @@ export class SqliteStore implements Store {
   /** Marks the run running in memory only (see the class comment): no write, so no commit. */
   async startRun(runId: string, nowIso: string): Promise<RunRecord | undefined> {
     return this.#guard(() => {
-      const record = this.#readStoredRun(runId);
+      const accepted = this.#accepted.get(runId);
+      this.#accepted.delete(runId);
+      const record = accepted ? queuedRecord(runId, accepted) : this.#readStoredRun(runId);
       if (!record || isFinished(record.status)) return record;
       if (!this.#started.has(runId)) {
         // A run a killed process left running keeps its first start.
@@ -222,6 +247,7 @@ export class SqliteStore implements Store {
    * the file lists nodes in the order they started.
    */
   async recordNode(runId: string, node: NodeRecord): Promise<void> {
+    this.#accepted.delete(runId);
     const started = this.#started.get(runId);
     if (started && node.status === "running") {
       started.running.set(node.id, node);
@@ -239,6 +265,7 @@ export class SqliteStore implements Store {
   }
 
   async finishRun(runId: string, result: FinishResult): Promise<void> {
+    this.#accepted.delete(runId);
     await this.#write((onRollback) =>
       this.#writeToRunRow(runId, () => {
         if (!this.#finishNow(runId, result, onRollback)) return false;
@@ -363,8 +390,25 @@ export class SqliteStore implements Store {
     if (workflows.length === 0) return { outcome: "accepted", runs: [] };
     const runs = workflows.map((workflow) => ({ runId: timeOrderedId(), workflow, eventId: event.eventId }));
     const waiting = JSON.stringify(runs.map((run) => [run.runId, run.workflow]));
-    this.#sql.insertEvent.run(event.eventId, serializeEvent(event, input.bodyJson), waiting);
+    const json = serializeEvent(event, input.bodyJson);
+    this.#sql.insertEvent.run(event.eventId, json, waiting);
+    this.#rememberAccepted(runs, json, onRollback);
     return { outcome: "accepted", runs };
+  }
+
+  /** Only a serving store writes runs, so only its memory of what it accepted stays true. */
+  #rememberAccepted(runs: readonly RunRef[], eventJson: string, onRollback: OnRollback): void {
+    const full =
+      this.#accepted.size + runs.length > SQLITE_ACCEPTED_RUNS_REMEMBERED ||
+      this.#acceptedEvents.size >= SQLITE_ACCEPTED_RUNS_REMEMBERED;
+    if (this.#serverToken === null || full) return;
+    for (const { runId, workflow, eventId } of runs) this.#accepted.set(runId, { workflow, eventId });
+    const { eventId } = runs[0]!;
+    this.#acceptedEvents.set(eventId, eventJson);
+    onRollback(() => {
+      for (const { runId } of runs) this.#accepted.delete(runId);
+      this.#acceptedEvents.delete(eventId);
+    });
   }
 
   /** Running runs, newest first: rows the file says are running (a killed process's) and those started here. */
@@ -496,6 +540,8 @@ export class SqliteStore implements Store {
     if (excess < this.#pruneBatch) return true;
     const oldest = this.#sql.oldestFinished.all(excess);
     for (const old of oldest) {
+      // An event none of whose runs read it (only a caller other than the runner does that).
+      this.#acceptedEvents.delete(old.event_id);
       this.#sql.deleteNodes.run(old.run_id);
       this.#sql.deleteRun.run(old.run_id);
       this.#sql.deleteUnreferencedEvent.run(old.event_id, old.event_id);
@@ -656,4 +702,17 @@ function isAlive(pid: number): boolean {
 function unavailable(error: unknown): unknown {
   if (error instanceof InletError) return error;
   return new StoreUnavailableError(`SQLite store failed: ${errorMessage(error)}`, { cause: error });
+}
+
+function queuedRecord(runId: string, run: AcceptedRun): RunRecord {
+  return {
+    runId,
+    workflow: run.workflow,
+    eventId: run.eventId,
+    status: "queued",
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+    nodes: [],
+  };
 }

@@ -14,6 +14,10 @@ afterAll(() => {
 });
 
 describeStoreConformance("sqlite:", (tuning) => openStore(`sqlite:${nextFile()}`, { ...tuning }));
+// Serving, the store also answers from its memory of what it accepted (sqlite-store.ts).
+describeStoreConformance("sqlite: serving", (tuning) =>
+  openStore(`sqlite:${nextFile()}`, { ...tuning, serve: true }),
+);
 
 describe("sqlite store", () => {
   it("keeps a dedup key, an event and a queued run across close and reopen", async () => {

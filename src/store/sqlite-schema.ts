@@ -115,6 +115,34 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX IF EXISTS runs_finished;
   DELETE FROM counters WHERE name = 'finished_runs';
   `,
+  // 7: a run's node records live in its row (a JSON array, in the order the nodes started) instead
+  // of a table of their own with a unique index; the run table's seq is no longer AUTOINCREMENT
+  // (nothing compares it with a deleted run's), and the index of unfinished runs is gone (listing
+  // them reads the runs in seq order, which a restart and a drained backlog do, not a request).
+  // Those were four of the eight pages a run's finish appended to the WAL.
+  `
+  CREATE TABLE runs_with_nodes (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    workflow TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error TEXT,
+    nodes TEXT
+  );
+  INSERT INTO runs_with_nodes (seq, run_id, workflow, event_id, status, started_at, finished_at, error, nodes)
+    SELECT seq, run_id, workflow, event_id, status, started_at, finished_at, error,
+      (SELECT json_group_array(json(run_nodes.json) ORDER BY run_nodes.seq) FROM run_nodes
+       WHERE run_nodes.run_id = runs.run_id HAVING COUNT(*) > 0)
+    FROM runs ORDER BY seq;
+  DROP TABLE runs;
+  DROP TABLE run_nodes;
+  ALTER TABLE runs_with_nodes RENAME TO runs;
+  CREATE INDEX runs_event_id ON runs (event_id);
+  DELETE FROM sqlite_sequence WHERE name = 'runs';
+  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -123,10 +151,15 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 export const SQLITE_SERVER_ROW_VERSION = 2;
 
 /**
- * Brings the database to the current schema; refuses a file written by a newer Inlet.
- * `beforeUpgrade` runs in the same transaction when an upgrade is due, and refuses it by throwing.
+ * Brings the database to the current schema (the tests' older files: to `toVersion`); refuses a
+ * file written by a newer Inlet. `beforeUpgrade` runs in the same transaction when an upgrade is
+ * due, and refuses it by throwing.
  */
-export function migrateSqlite(db: Database.Database, beforeUpgrade?: (fromVersion: number) => void): void {
+export function migrateSqlite(
+  db: Database.Database,
+  beforeUpgrade?: (fromVersion: number) => void,
+  toVersion: number = SQLITE_SCHEMA_VERSION,
+): void {
   db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
     if (current > SQLITE_SCHEMA_VERSION) {
@@ -135,10 +168,10 @@ export function migrateSqlite(db: Database.Database, beforeUpgrade?: (fromVersio
         `The SQLite database has schema version ${current}, newer than this Inlet understands (${SQLITE_SCHEMA_VERSION})`,
       );
     }
-    if (current < SQLITE_SCHEMA_VERSION) beforeUpgrade?.(current);
-    for (let version = current; version < SQLITE_SCHEMA_VERSION; version++) {
+    if (current < toVersion) beforeUpgrade?.(current);
+    for (let version = current; version < toVersion; version++) {
       db.exec(MIGRATIONS[version] ?? "");
     }
-    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+    db.pragma(`user_version = ${Math.max(current, toVersion)}`);
   }).immediate();
 }

@@ -9,13 +9,15 @@ export interface RunRow {
   readonly started_at: string | null;
   readonly finished_at: string | null;
   readonly error: string | null;
+  /** The node records, a JSON array in the order the nodes started; null for none. */
+  readonly nodes: string | null;
 }
 
-const RUN_COLUMNS = "run_id, workflow, event_id, status, started_at, finished_at, error";
+const RUN_COLUMNS = "run_id, workflow, event_id, status, started_at, finished_at, error, nodes";
 const FINISHED = "status IN ('succeeded', 'failed')";
 /** A run still held in its event row (schema 5), as a queued run row would read. */
 const WAITING_RUN_COLUMNS = `run.value ->> 0 AS run_id, run.value ->> 1 AS workflow, events.event_id,
-  'queued' AS status, NULL AS started_at, NULL AS finished_at, NULL AS error`;
+  'queued' AS status, NULL AS started_at, NULL AS finished_at, NULL AS error, NULL AS nodes`;
 
 export type SqliteStatements = ReturnType<typeof prepareStatements>;
 
@@ -84,16 +86,11 @@ export function prepareStatements(db: Database.Database) {
       "UPDATE runs SET status = ?, started_at = COALESCE(started_at, ?), finished_at = ?, error = ? WHERE run_id = ?",
     ),
     selectRun: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
-    selectNodes: db
-      .prepare<[string], string>("SELECT json FROM run_nodes WHERE run_id = ? ORDER BY seq")
-      .pluck(),
-    upsertNode: db.prepare<[string, string, string, string]>(
-      `INSERT INTO run_nodes (run_id, node_id, json) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)
-       ON CONFLICT (run_id, node_id) DO UPDATE SET json = excluded.json`,
-    ),
-    // INDEXED BY: without statistics the planner sorts the whole status index; a partial index is in seq order.
+    /** A run row's node records; no row, no result. */
+    selectNodes: db.prepare<[string], { nodes: string | null }>("SELECT nodes FROM runs WHERE run_id = ?"),
+    setNodes: db.prepare<[string, string]>("UPDATE runs SET nodes = ? WHERE run_id = ?"),
     listUnfinished: db.prepare<[number], RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_unfinished WHERE status IN ('queued', 'running') ORDER BY seq LIMIT ?`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY seq LIMIT ?`,
     ),
     listAll: db.prepare<[number], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY seq DESC LIMIT ?`),
     listByWorkflow: db.prepare<[string, number], RunRow>(
@@ -111,7 +108,6 @@ export function prepareStatements(db: Database.Database) {
       `SELECT run_id, event_id FROM runs WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
     ),
     deleteRun: db.prepare<[string]>("DELETE FROM runs WHERE run_id = ?"),
-    deleteNodes: db.prepare<[string]>("DELETE FROM run_nodes WHERE run_id = ?"),
     deleteUnreferencedEvent: db.prepare<[string, string]>(
       "DELETE FROM events WHERE event_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE event_id = ?)",
     ),

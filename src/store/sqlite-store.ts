@@ -253,14 +253,8 @@ export class SqliteStore implements Store {
       started.running.set(node.id, node);
       return;
     }
-    const json = JSON.stringify(node);
     await this.#write((onRollback) =>
-      this.#writeToRunRow(runId, () => {
-        if (this.#sql.runStatus.get(runId) === undefined) return false;
-        this.#writeStartedNodes(runId, node.id, onRollback);
-        this.#sql.upsertNode.run(runId, node.id, json, runId);
-        return true;
-      }),
+      this.#writeToRunRow(runId, () => this.#putNodes(runId, node, onRollback)),
     );
   }
 
@@ -270,7 +264,7 @@ export class SqliteStore implements Store {
       this.#writeToRunRow(runId, () => {
         if (!this.#finishNow(runId, result, onRollback)) return false;
         // Nodes still running at the finish (none, from the engine) are kept as they were last seen.
-        this.#writeStartedNodes(runId, null, onRollback);
+        this.#putNodes(runId, null, onRollback);
         const started = this.#started.get(runId);
         if (started) {
           this.#started.delete(runId);
@@ -315,7 +309,7 @@ export class SqliteStore implements Store {
                 ? this.#sql.listByStatus.all(status, rest)
                 : this.#sql.listAll.all(rest);
       const records = [
-        ...waiting.map((row) => this.#toRecord(row, false)),
+        ...waiting.map((row) => this.#toRecord(row)),
         ...rows.map((row) => this.#toRecord(row)),
       ].map((record) => this.#withStarted(record));
       return (status === undefined ? records : records.filter((record) => record.status === status)).slice(
@@ -434,7 +428,7 @@ export class SqliteStore implements Store {
     const row = this.#sql.selectRun.get(runId);
     if (row) return this.#toRecord(row);
     const waiting = this.#sql.selectWaitingRun.get(this.#runRowsThrough(), runId);
-    return waiting ? this.#toRecord(waiting, false) : undefined;
+    return waiting ? this.#toRecord(waiting) : undefined;
   }
 
   /** The record with what this process knows and has not written: the run is running, and which nodes run. */
@@ -458,25 +452,39 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Writes to the run's row (which must exist) the `running` records it holds in memory of the
-   * nodes that started before node `nodeId` (all of them for null), and forgets `nodeId`'s and
-   * theirs: the file has them now.
+   * Writes `node`'s record to the run's row, after the `running` records held in memory of the
+   * nodes that started before it (all of them for null), and forgets those and `node`'s: the file
+   * has them now. False, writing nothing, when the run is not a row.
    */
-  #writeStartedNodes(runId: string, nodeId: string | null, onRollback: OnRollback): void {
+  #putNodes(runId: string, node: NodeRecord | null, onRollback: OnRollback): boolean {
+    const stored = this.#sql.selectNodes.get(runId);
+    if (stored === undefined) return false;
+    const records = this.#takeStartedNodes(runId, node?.id ?? null, onRollback);
+    if (node) records.push(node);
+    if (records.length > 0) {
+      this.#sql.setNodes.run(JSON.stringify(withNodes(stored.nodes, records)), runId);
+    }
+    return true;
+  }
+
+  /** The `running` records of the nodes that started before node `nodeId`, taken out of memory with `nodeId`'s. */
+  #takeStartedNodes(runId: string, nodeId: string | null, onRollback: OnRollback): NodeRecord[] {
     const started = this.#started.get(runId);
-    if (!started || started.running.size === 0) return;
+    if (!started || started.running.size === 0) return [];
     const before = started.running;
     const after = new Map<string, NodeRecord>();
+    const taken: NodeRecord[] = [];
     let reached = false;
     for (const [id, node] of before) {
       reached ||= id === nodeId;
-      if (!reached) this.#sql.upsertNode.run(runId, id, JSON.stringify(node), runId);
+      if (!reached) taken.push(node);
       else if (id !== nodeId) after.set(id, node);
     }
     started.running = after;
     onRollback(() => {
       started.running = before;
     });
+    return taken;
   }
 
   /** Every event up to this seq has its runs as rows; the runs of later ones wait in them. */
@@ -542,7 +550,6 @@ export class SqliteStore implements Store {
     for (const old of oldest) {
       // An event none of whose runs read it (only a caller other than the runner does that).
       this.#acceptedEvents.delete(old.event_id);
-      this.#sql.deleteNodes.run(old.run_id);
       this.#sql.deleteRun.run(old.run_id);
       this.#sql.deleteUnreferencedEvent.run(old.event_id, old.event_id);
     }
@@ -611,8 +618,7 @@ export class SqliteStore implements Store {
     return { runId, workflow, eventId };
   }
 
-  /** `hasNodes` false: a waiting run has none to look up. */
-  #toRecord(row: RunRow, hasNodes = true): RunRecord {
+  #toRecord(row: RunRow): RunRecord {
     return {
       runId: row.run_id,
       workflow: row.workflow,
@@ -621,9 +627,7 @@ export class SqliteStore implements Store {
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       error: row.error,
-      nodes: hasNodes
-        ? this.#sql.selectNodes.all(row.run_id).map((json) => JSON.parse(json) as NodeRecord)
-        : [],
+      nodes: row.nodes === null ? [] : (JSON.parse(row.nodes) as NodeRecord[]),
     };
   }
 
@@ -702,6 +706,17 @@ function isAlive(pid: number): boolean {
 function unavailable(error: unknown): unknown {
   if (error instanceof InletError) return error;
   return new StoreUnavailableError(`SQLite store failed: ${errorMessage(error)}`, { cause: error });
+}
+
+/** The stored records (a JSON array, or null for none) with `records` put in: each replaces its node's, or comes last. */
+function withNodes(stored: string | null, records: readonly NodeRecord[]): NodeRecord[] {
+  const nodes = stored === null ? [] : (JSON.parse(stored) as NodeRecord[]);
+  for (const record of records) {
+    const at = nodes.findIndex((node) => node.id === record.id);
+    if (at === -1) nodes.push(record);
+    else nodes[at] = record;
+  }
+  return nodes;
 }
 
 function queuedRecord(runId: string, run: AcceptedRun): RunRecord {

@@ -1,5 +1,8 @@
 import type Database from "better-sqlite3";
 import type { IncomingEvent } from "../../src/ingest/event.js";
+import { timeOrderedId } from "../../src/ids.js";
+import { migrateSqlite } from "../../src/store/sqlite-schema.js";
+import { makeEvent } from "./conformance.js";
 
 /**
  * Records an event with one queued run as an Inlet before schema 5 did (a row in `runs`), then
@@ -23,20 +26,27 @@ export function recordQueuedRunAsOlderInlet(
 }
 
 /**
- * Puts back what counted finished runs before schema 6 (the counter row, its triggers and the
- * index of finished runs), counting the file's finished runs, and marks the file as version 5.
+ * Writes a version 5 file holding `count` events, each with one finished run, as an Inlet of that
+ * version did (its triggers counted the finishes in a counter row); answers their run ids, oldest
+ * first.
  */
-export function countFinishedRunsAsVersion5(db: Database.Database): void {
-  db.exec(`
-    CREATE INDEX runs_finished ON runs (seq) WHERE status IN ('succeeded', 'failed');
-    INSERT INTO counters (name, value)
-      SELECT 'finished_runs', COUNT(*) FROM runs WHERE status IN ('succeeded', 'failed');
-    CREATE TRIGGER runs_finished_insert AFTER UPDATE OF status ON runs
-    WHEN OLD.status NOT IN ('succeeded', 'failed') AND NEW.status IN ('succeeded', 'failed')
-    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'finished_runs'; END;
-    CREATE TRIGGER runs_finished_delete AFTER DELETE ON runs
-    WHEN OLD.status IN ('succeeded', 'failed')
-    BEGIN UPDATE counters SET value = value - 1 WHERE name = 'finished_runs'; END;
-    PRAGMA user_version = 5;
-  `);
+export function recordFinishedRunsAsVersion5(db: Database.Database, count: number): string[] {
+  migrateSqlite(db, undefined, 5);
+  const runIds: string[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const event = makeEvent();
+    const runId = timeOrderedId();
+    db.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
+    db.prepare("INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, 'wf', ?, 'queued')").run(
+      runId,
+      event.eventId,
+    );
+    db.prepare("UPDATE runs SET status = 'succeeded', finished_at = ? WHERE run_id = ?").run(
+      new Date().toISOString(),
+      runId,
+    );
+    runIds.push(runId);
+  }
+  db.exec("UPDATE counters SET value = (SELECT MAX(seq) FROM events) WHERE name = 'run_rows_through'");
+  return runIds;
 }

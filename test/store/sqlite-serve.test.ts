@@ -5,7 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { processIdentity } from "../../src/store/process-identity.js";
-import { SQLITE_SCHEMA_VERSION } from "../../src/store/sqlite-schema.js";
+import { migrateSqlite, SQLITE_SCHEMA_VERSION } from "../../src/store/sqlite-schema.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { makeEvent, testHash } from "./conformance.js";
 import { recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
@@ -98,14 +98,13 @@ describe("the SQLite store's server", () => {
   });
 
   it("does not upgrade a file an older server still serves, and upgrades it once that server is gone", async () => {
-    // A live process (this test's parent) serves the file, back at version 2 as an older Inlet left it.
-    const file = await fileServedBy(process.ppid, "older");
+    // A live process (this test's parent) serves the file, at version 2 as an older Inlet left it.
+    const file = nextFile();
     const raw = new Database(file);
-    raw.exec(
-      `CREATE INDEX runs_workflow ON runs (workflow, seq); CREATE INDEX runs_status ON runs (status, seq);
-       ALTER TABLE server DROP COLUMN process; ALTER TABLE events DROP COLUMN runs;
-       DELETE FROM counters WHERE name = 'run_rows_through'; PRAGMA user_version = 2`,
-    );
+    migrateSqlite(raw, undefined, 2);
+    raw
+      .prepare("INSERT INTO server (id, pid, token, started_at) VALUES (1, ?, 'older', 'x')")
+      .run(process.ppid);
     const refused = expect.objectContaining({
       code: "store-in-use",
       message: expect.stringContaining(

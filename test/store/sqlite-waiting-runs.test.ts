@@ -6,7 +6,8 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { RunRef } from "../../src/store/store.js";
 import { makeEvent, makeNode } from "./conformance.js";
-import { countFinishedRunsAsVersion5, recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
+import { recordFinishedRunsAsVersion5, recordQueuedRunAsOlderInlet } from "./sqlite-older-file.js";
+import { migrateSqlite } from "../../src/store/sqlite-schema.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-waiting-"));
 let counter = 0;
@@ -128,12 +129,38 @@ describe("runs waiting in their event's row (SQLite)", () => {
     ]);
   });
 
+  it("moves a version 6 file's node records into their runs, in the order they started, when it upgrades", async () => {
+    const file = nextFile();
+    const v6 = new Database(file);
+    migrateSqlite(v6, undefined, 6);
+    const event = makeEvent();
+    v6.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
+    const insertRun = v6.prepare(
+      "INSERT INTO runs (run_id, workflow, event_id, status) VALUES (?, 'wf', ?, ?)",
+    );
+    insertRun.run("run-with-nodes", event.eventId, "succeeded");
+    insertRun.run("run-without", event.eventId, "queued");
+    const later = makeNode("a-later", { status: "succeeded", durationMs: 2 });
+    const earlier = makeNode("z-earlier", { status: "succeeded", durationMs: 1 });
+    const insertNode = v6.prepare("INSERT INTO run_nodes (run_id, node_id, json) VALUES (?, ?, ?)");
+    insertNode.run("run-with-nodes", earlier.id, JSON.stringify(earlier));
+    insertNode.run("run-with-nodes", later.id, JSON.stringify(later));
+    v6.exec("UPDATE counters SET value = (SELECT MAX(seq) FROM events) WHERE name = 'run_rows_through'");
+    v6.close();
+
+    const upgraded = open(file);
+    expect((await upgraded.getRun("run-with-nodes"))?.nodes).toEqual([earlier, later]);
+    expect((await upgraded.getRun("run-without"))?.nodes).toEqual([]);
+    expect(await upgraded.listUnfinishedRuns()).toEqual([
+      { runId: "run-without", workflow: "wf", eventId: event.eventId },
+    ]);
+  });
+
   it("takes over the queued runs of a version 4 file once, without making them rows twice", async () => {
     const file = nextFile();
-    await open(file).close();
     const event = makeEvent();
     const v4 = new Database(file);
-    v4.exec(`ALTER TABLE events DROP COLUMN runs; DELETE FROM counters WHERE name = 'run_rows_through'`);
+    migrateSqlite(v4, undefined, 4);
     recordQueuedRunAsOlderInlet(
       v4,
       { event, runId: "0193a0b2-0000-7000-8000-000000000004", workflow: "wf" },
@@ -161,14 +188,14 @@ describe("runs waiting in their event's row (SQLite)", () => {
 function fileNodes(file: string, runId: string): Array<[string, string]> {
   const raw = new Database(file, { readonly: true });
   try {
-    return raw
-      .prepare<[string], string>("SELECT json FROM run_nodes WHERE run_id = ? ORDER BY seq")
+    const nodes = raw
+      .prepare<[string], string | null>("SELECT nodes FROM runs WHERE run_id = ?")
       .pluck()
-      .all(runId)
-      .map((json) => {
-        const node = JSON.parse(json) as { id: string; status: string };
-        return [node.id, node.status];
-      });
+      .get(runId);
+    return (JSON.parse(nodes ?? "[]") as Array<{ id: string; status: string }>).map((node) => [
+      node.id,
+      node.status,
+    ]);
   } finally {
     raw.close();
   }
@@ -310,15 +337,14 @@ describe("the count of finished runs that pruning follows (SQLite)", () => {
 
   it("upgrades a version 5 file, whose counter row and triggers counted them, and prunes by its runs", async () => {
     const file = nextFile();
-    const [oldest] = await finishRuns(open(file, 2), 2);
-    await stores.pop()?.close();
     const v5 = new Database(file);
-    countFinishedRunsAsVersion5(v5);
+    const [oldest, second] = recordFinishedRunsAsVersion5(v5, 2);
     v5.close();
 
     const upgraded = open(file, 2);
+    expect((await upgraded.getRun(second!))?.status).toBe("succeeded");
     await finishRuns(upgraded, 1);
-    expect(await upgraded.getRun(oldest!.runId)).toBeUndefined();
+    expect(await upgraded.getRun(oldest!)).toBeUndefined();
     const raw = new Database(file, { readonly: true });
     const left = raw
       .prepare(

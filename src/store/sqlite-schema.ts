@@ -143,6 +143,24 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_event_id ON runs (event_id);
   DELETE FROM sqlite_sequence WHERE name = 'runs';
   `,
+  // 8: nor is the event table's: its row in sqlite_sequence was one more page every accept
+  // appended to the WAL. An event's seq must still never be reused (every event up to
+  // run_rows_through has its runs as rows), so the newest event is never deleted, and the
+  // counter is lowered to the newest event left (the events after it are gone).
+  `
+  CREATE TABLE events_by_seq (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    json TEXT NOT NULL,
+    runs TEXT
+  );
+  INSERT INTO events_by_seq (seq, event_id, json, runs) SELECT seq, event_id, json, runs FROM events ORDER BY seq;
+  DROP TABLE events;
+  ALTER TABLE events_by_seq RENAME TO events;
+  DELETE FROM sqlite_sequence WHERE name = 'events';
+  UPDATE counters SET value = MIN(value, COALESCE((SELECT MAX(seq) FROM events), 0))
+    WHERE name = 'run_rows_through';
+  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

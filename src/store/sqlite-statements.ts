@@ -108,16 +108,21 @@ export function prepareStatements(db: Database.Database) {
       `SELECT run_id, event_id FROM runs WHERE ${FINISHED} ORDER BY seq LIMIT ?`,
     ),
     deleteRun: db.prepare<[string]>("DELETE FROM runs WHERE run_id = ?"),
+    // Never the newest event: its seq would be given again (schema 8).
     deleteUnreferencedEvent: db.prepare<[string, string]>(
-      "DELETE FROM events WHERE event_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE event_id = ?)",
+      `DELETE FROM events WHERE event_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE event_id = ?)
+       AND seq < (SELECT MAX(seq) FROM events)`,
     ),
-    // Events of no kept run older than every kept run; never one whose runs still wait in it.
+    // Events of no kept run older than every kept run; never one whose runs still wait in it, nor the
+    // newest. One bound (MIN): given several, the planner scanned up to the first, every waiting event too.
     deleteOrphanEvents: db.prepare<[]>(
       `DELETE FROM events
-       WHERE seq < COALESCE(
-         (SELECT seq FROM events WHERE event_id = (SELECT event_id FROM runs ORDER BY seq LIMIT 1)),
-         (SELECT MAX(seq) + 1 FROM events))
-       AND seq <= (SELECT value FROM counters WHERE name = 'run_rows_through')
+       WHERE seq < MIN(
+         COALESCE(
+           (SELECT seq FROM events WHERE event_id = (SELECT event_id FROM runs ORDER BY seq LIMIT 1)),
+           (SELECT MAX(seq) FROM events)),
+         (SELECT MAX(seq) FROM events),
+         (SELECT value FROM counters WHERE name = 'run_rows_through') + 1)
        AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.event_id)`,
     ),
     insertSample: db.prepare<[string, string]>("INSERT INTO samples (integration, json) VALUES (?, ?)"),

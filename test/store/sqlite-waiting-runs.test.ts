@@ -156,6 +156,37 @@ describe("runs waiting in their event's row (SQLite)", () => {
     ]);
   });
 
+  it("keeps the newest event even when its runs are pruned, so its seq is never given to the next", async () => {
+    const store = open(nextFile(), 1);
+    const [first] = await accept(store, ["wf"]);
+    const [newest] = await accept(store, ["wf"]);
+    // The retry makes rows of every waiting run: the newest event's run is now older than it.
+    const retry = await store.createRun({ workflow: "wf", eventId: first!.eventId });
+    for (const run of [newest!, first!, retry]) await store.finishRun(run.runId, finished);
+    expect(await store.getRun(newest!.runId)).toBeUndefined();
+
+    const [next] = await accept(store, ["wf"]);
+    expect(await store.listUnfinishedRuns()).toEqual([next]);
+  });
+
+  it("upgrades a version 7 file whose newest events were deleted without giving their seq to runs that wait", async () => {
+    const file = nextFile();
+    const v7 = new Database(file);
+    migrateSqlite(v7, undefined, 7);
+    const insertEvent = v7.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)");
+    for (const event of [makeEvent(), makeEvent(), makeEvent()])
+      insertEvent.run(event.eventId, JSON.stringify(event));
+    // An older Inlet made the runs of all three rows, and pruned the newest two with their events.
+    v7.exec(
+      `UPDATE counters SET value = 3 WHERE name = 'run_rows_through'; DELETE FROM events WHERE seq > 1`,
+    );
+    v7.close();
+
+    const upgraded = open(file);
+    const [next] = await accept(upgraded, ["wf"]);
+    expect(await upgraded.listUnfinishedRuns()).toEqual([next]);
+  });
+
   it("takes over the queued runs of a version 4 file once, without making them rows twice", async () => {
     const file = nextFile();
     const event = makeEvent();

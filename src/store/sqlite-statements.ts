@@ -114,14 +114,14 @@ export function prepareStatements(db: Database.Database) {
        AND seq < (SELECT MAX(seq) FROM events)`,
     ),
     // Events of no kept run older than every kept run; never one whose runs still wait in it, nor the
-    // newest. One bound (MIN): given several, the planner scanned up to the first, every waiting event too.
+    // newest. One bound (MIN): given several, the planner bounded its scan by the loosest, and read
+    // every waiting event.
     deleteOrphanEvents: db.prepare<[]>(
       `DELETE FROM events
        WHERE seq < MIN(
          COALESCE(
            (SELECT seq FROM events WHERE event_id = (SELECT event_id FROM runs ORDER BY seq LIMIT 1)),
            (SELECT MAX(seq) FROM events)),
-         (SELECT MAX(seq) FROM events),
          (SELECT value FROM counters WHERE name = 'run_rows_through') + 1)
        AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.event_id)`,
     ),

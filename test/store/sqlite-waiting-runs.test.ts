@@ -14,8 +14,9 @@ let counter = 0;
 const nextFile = (): string => path.join(dir, `w${(counter += 1)}.db`);
 const stores: SqliteStore[] = [];
 
-function open(file: string, runHistoryLimit?: number): SqliteStore {
-  const store = new SqliteStore(file, { tuning: { runHistoryLimit } });
+/** `serve`: the store also answers from its memory of the runs it accepted. */
+function open(file: string, runHistoryLimit?: number, serve = false): SqliteStore {
+  const store = new SqliteStore(file, { tuning: { runHistoryLimit }, serve });
   stores.push(store);
   return store;
 }
@@ -385,5 +386,40 @@ describe("the count of finished runs that pruning follows (SQLite)", () => {
       .all();
     raw.close();
     expect(left).toEqual([]);
+  });
+});
+
+describe("a serving SQLite store's memory of the runs it accepted", () => {
+  it("starts an accepted run as the file has it, and one finished before its start as finished", async () => {
+    const store = open(nextFile(), undefined, true);
+    const event = makeEvent();
+    const outcome = await store.accept({ event, dedup: null, workflows: ["first", "second"] });
+    if (outcome.outcome !== "accepted") throw new Error("expected an accepted event");
+    const [first, second] = outcome.runs as [RunRef, RunRef];
+    await store.finishRun(second.runId, finished);
+
+    expect(await store.startRun(first.runId, "2024-01-01T00:00:00.000Z")).toEqual({
+      ...first,
+      status: "running",
+      startedAt: "2024-01-01T00:00:00.000Z",
+      finishedAt: null,
+      error: null,
+      nodes: [],
+    });
+    expect(await store.startRun(second.runId, "2024-01-01T00:00:00.000Z")).toMatchObject({
+      status: "succeeded",
+      finishedAt: finished.finishedAt,
+    });
+  });
+
+  it("gives each reader of an accepted event a copy of its own", async () => {
+    const store = open(nextFile(), undefined, true);
+    const event = makeEvent({ body: { order: { id: 7 } } });
+    await store.accept({ event, dedup: null, workflows: ["first", "second"] });
+
+    const read = await store.getEvent(event.eventId);
+    expect(read).toEqual(event);
+    (read?.body as { order: { id: number } }).order.id = 8;
+    expect(await store.getEvent(event.eventId)).toEqual(event);
   });
 });

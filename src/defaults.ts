@@ -97,7 +97,7 @@ export const LOCAL_RUN_QUEUE_MAX = 10_000;
  * their start reads nothing from the file (sqlite-store.ts); past this many, starts read it.
  */
 export const SQLITE_ACCEPTED_RUNS_REMEMBERED = 1_000;
-/** Wait before reading queued runs back again after the store failed to answer. */
+/** Wait before reading queued runs back after the store failed to answer a read back or a run's writes. */
 export const LOCAL_RUN_REFILL_RETRY_MS = SECOND_MS;
 /** How often the run throttle (engine/run-throttle.ts) looks at event-loop utilization. */
 export const RUN_THROTTLE_INTERVAL_MS = 100;

@@ -55,6 +55,8 @@ export function createLocalRunner(deps: {
   /** Runs dispatched during a read: queued after what it returns, unless older runs still wait. */
   const arrivedDuringRead: RunRef[] = [];
   let refilling: Promise<void> | null = null;
+  /** A run failed on a store error a moment ago: the store is given that moment before a read back. */
+  let storeResting = false;
 
   function pump(): void {
     while (!stopping && active.size < throttle.limit && queue.length > 0) {
@@ -62,11 +64,18 @@ export function createLocalRunner(deps: {
       const running: Promise<void> = executeStoredRun(ref, runDeps)
         .then(() => undefined)
         .catch((error: unknown) => {
-          // The run stays unfinished in the store, so the next start retries it.
+          // A store error: the run stays unfinished there, and is read back and run again once
+          // the store had a moment, with the runs dispatched meanwhile waiting behind it.
           deps.logger.error(
             { err: error, runId: ref.runId },
-            `run could not be executed: ${errorMessage(error)}`,
+            `run could not be executed, retrying in ${LOCAL_RUN_REFILL_RETRY_MS} ms: ${errorMessage(error)}`,
           );
+          olderInStore = true;
+          storeResting = true;
+          setTimeout(() => {
+            storeResting = false;
+            pump();
+          }, LOCAL_RUN_REFILL_RETRY_MS).unref();
         })
         .finally(() => {
           known.delete(ref.runId);
@@ -75,7 +84,7 @@ export function createLocalRunner(deps: {
         });
       active.add(running);
     }
-    if (!stopping && olderInStore && queue.length === 0 && refilling === null) {
+    if (!stopping && olderInStore && queue.length === 0 && refilling === null && !storeResting) {
       refilling = refill().finally(() => {
         refilling = null;
         pump();

@@ -32,6 +32,7 @@ async function startRunner(
   to: Sink,
   kind: "memory" | "sqlite",
   tuning: { concurrency: number; queueMax?: number },
+  seenByRunner: (opened: Store) => Store = (opened) => opened,
 ): Promise<{ runner: Runner; store: Store }> {
   project = await forwardProject(to, { attempts: 1, timeout: "5s" });
   const env = Object.freeze({ API_TOKEN });
@@ -44,7 +45,7 @@ async function startRunner(
   );
   store = opened;
   const runner = createLocalRunner({
-    store: opened,
+    store: seenByRunner(opened),
     load: new IngressLoad(),
     holder: new SnapshotHolder(built.snapshot),
     http: createHttpTransport({ denyPrivate: false }),
@@ -56,7 +57,6 @@ async function startRunner(
   return { runner, store: opened };
 }
 
-/** Makes the sink hold every request until the returned function is called, then give `answer`. */
 /** Records order `o-<i>` (event id number i) for the forward workflow, as the ingress would; returns its runs. */
 async function acceptOrder(to: Store, i: number): Promise<readonly RunRef[]> {
   const event = orderEvent(`00000000-0000-7000-8000-${String(i).padStart(12, "0")}`, `o-${i}`);
@@ -65,6 +65,25 @@ async function acceptOrder(to: Store, i: number): Promise<readonly RunRef[]> {
   return accepted.runs;
 }
 
+/** The store, except that its first `times` finishRun calls fail, as a full disk would fail them. */
+function failingFinishes(times: number): (opened: Store) => Store {
+  let left = times;
+  return (opened) =>
+    new Proxy(opened, {
+      get(target, key) {
+        if (key === "finishRun" && left > 0) {
+          return async () => {
+            left -= 1;
+            throw new Error("database or disk is full");
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+}
+
+/** Makes the sink hold every request until the returned function is called, then give `answer`. */
 function holdRequests(to: Sink, answer: SinkAnswer): () => void {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => {
@@ -183,6 +202,30 @@ describe("the in-process runner", () => {
     await eventually(() => expect(sink?.calls).toHaveLength(10), { timeoutMs: 10_000 });
     await runner.stop(1000);
     expect(reads).toBe(1);
+  });
+
+  // Such a run had stayed `running` until the process restarted; a run dispatched meanwhile must run too.
+  it("runs a run again, without a restart, when the store failed to record its finish", async () => {
+    sink = await startSink();
+    const { runner, store: opened } = await startRunner(
+      sink,
+      "sqlite",
+      { concurrency: 10 },
+      failingFinishes(1),
+    );
+    const [first] = await acceptOrder(opened, 1);
+    await runner.dispatch(first ? [first] : []);
+    await eventually(() => expect(sink?.calls).toHaveLength(1));
+    expect((await opened.getRun(first?.runId ?? ""))?.status).not.toBe("succeeded");
+    const [second] = await acceptOrder(opened, 2);
+    await runner.dispatch(second ? [second] : []);
+
+    for (const ref of [first, second]) {
+      await eventually(async () => expect((await opened.getRun(ref?.runId ?? ""))?.status).toBe("succeeded"));
+    }
+    await runner.stop(1000);
+    // The retry reuses the node whose success was recorded: the order went out once.
+    expect(sink.calls.map((call) => (JSON.parse(call.body) as { id: string }).id)).toEqual(["o-1", "o-2"]);
   });
 
   // A run dispatched while older ones wait in the store (the memory queue was full) must not

@@ -55,8 +55,19 @@ export function createLocalRunner(deps: {
   /** Runs dispatched during a read: queued after what it returns, unless older runs still wait. */
   const arrivedDuringRead: RunRef[] = [];
   let refilling: Promise<void> | null = null;
-  /** A run failed on a store error a moment ago: the store is given that moment before a read back. */
+  /** The store failed a moment ago (a read back, or a run's writes): no read back until that moment has passed. */
   let storeResting = false;
+
+  /** Whatever failed stays in the store, and is read back once the store has had a moment. */
+  function restStore(): void {
+    olderInStore = true;
+    if (storeResting) return;
+    storeResting = true;
+    setTimeout(() => {
+      storeResting = false;
+      pump();
+    }, LOCAL_RUN_REFILL_RETRY_MS).unref();
+  }
 
   function pump(): void {
     while (!stopping && active.size < throttle.limit && queue.length > 0) {
@@ -64,18 +75,13 @@ export function createLocalRunner(deps: {
       const running: Promise<void> = executeStoredRun(ref, runDeps)
         .then(() => undefined)
         .catch((error: unknown) => {
-          // A store error: the run stays unfinished there, and is read back and run again once
-          // the store had a moment, with the runs dispatched meanwhile waiting behind it.
+          // A store error: the run, unfinished there, runs again after a read back, with the runs
+          // dispatched meanwhile waiting behind it.
           deps.logger.error(
             { err: error, runId: ref.runId },
             `run could not be executed, retrying in ${LOCAL_RUN_REFILL_RETRY_MS} ms: ${errorMessage(error)}`,
           );
-          olderInStore = true;
-          storeResting = true;
-          setTimeout(() => {
-            storeResting = false;
-            pump();
-          }, LOCAL_RUN_REFILL_RETRY_MS).unref();
+          restStore();
         })
         .finally(() => {
           known.delete(ref.runId);
@@ -122,7 +128,7 @@ export function createLocalRunner(deps: {
       await readBack(queueMax + active.size);
     } catch (error) {
       deps.logger.warn({ err: error }, `queued runs could not be read back: ${errorMessage(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, LOCAL_RUN_REFILL_RETRY_MS).unref());
+      restStore();
     }
   }
 

@@ -392,10 +392,9 @@ export class SqliteStore implements Store {
 
   /** Only a serving store writes runs, so only its memory of what it accepted stays true. */
   #rememberAccepted(runs: readonly RunRef[], eventJson: string, onRollback: OnRollback): void {
-    const full =
-      this.#accepted.size + runs.length > SQLITE_ACCEPTED_RUNS_REMEMBERED ||
-      this.#acceptedEvents.size >= SQLITE_ACCEPTED_RUNS_REMEMBERED;
-    if (this.#serverToken === null || full) return;
+    if (this.#serverToken === null) return;
+    if (this.#accepted.size + runs.length > SQLITE_ACCEPTED_RUNS_REMEMBERED) return;
+    if (this.#acceptedEvents.size >= SQLITE_ACCEPTED_RUNS_REMEMBERED) return;
     for (const { runId, workflow, eventId } of runs) this.#accepted.set(runId, { workflow, eventId });
     const { eventId } = runs[0]!;
     this.#acceptedEvents.set(eventId, eventJson);

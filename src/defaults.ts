@@ -103,6 +103,12 @@ export const LOCAL_RUN_REFILL_RETRY_MS = SECOND_MS;
 export const RUN_THROTTLE_INTERVAL_MS = 100;
 /** Utilization from which a loop also serving requests counts as saturated. */
 export const RUN_THROTTLE_BUSY_UTILIZATION = 0.9;
+/**
+ * Utilization under which a loop whose runs are paused counts as light: the senders alone leave
+ * runs at least half of it, so the runs were what kept it saturated. Under saturating load, paused
+ * loops read 0.72–0.9 in intervals where the senders slowed; at 1,000 req/s, under 0.35.
+ */
+export const RUN_THROTTLE_LIGHT_UTILIZATION = 0.5;
 /** Share of INLET_CONCURRENCY runs keep under load, so they always progress. */
 export const RUN_THROTTLE_FLOOR_SHARE = 0.1;
 /** How long an embedded-store runner starts no run while the ingress saturates the loop (checked each interval); then the floor runs for one interval. */

@@ -3,6 +3,7 @@ import {
   RUN_THROTTLE_BUSY_UTILIZATION,
   RUN_THROTTLE_FLOOR_SHARE,
   RUN_THROTTLE_INTERVAL_MS,
+  RUN_THROTTLE_LIGHT_UTILIZATION,
   RUN_THROTTLE_MAX_PAUSE_MS,
 } from "../defaults.js";
 
@@ -40,10 +41,14 @@ export interface RunThrottle {
  * saturation lasts (a run started beside a saturated ingress cost it several times what the same
  * run costs an idle loop), and once a pause has lasted RUN_THROTTLE_MAX_PAUSE_MS the floor runs
  * for one interval, so runs progress under a load that never ends. A pause also tells whose load
- * it was: with no run started, a loop that is no longer saturated was busy with runs, not with
- * senders (at a steady rate the two together can keep it 90 % busy). Runs then get their whole
- * concurrency back, and a busy loop does not stop them again for RUN_THROTTLE_MAX_PAUSE_MS. Before
- * that probe, runs were held at one or two at once in such a loop and fell behind the arrivals.
+ * it was: with no run started, a loop left light (under RUN_THROTTLE_LIGHT_UTILIZATION) was busy
+ * with runs, not with senders (at a steady rate the two together can keep it 90 % busy). Runs then
+ * get their whole concurrency back, and a busy loop does not stop them again for
+ * RUN_THROTTLE_MAX_PAUSE_MS. Before that probe, runs were held at one or two at once in such a
+ * loop and fell behind the arrivals. A paused loop that is merely below saturation (the senders
+ * slowed for an interval) was the senders' all along: runs climb back one step at a time, and the
+ * next saturated interval pauses them again. Taking such a dip for the probe's answer had given
+ * runs their whole concurrency for a second beside a flooded ingress.
  * BullMQ's worker cannot run at concurrency 0: the queue runner halves its limit instead, down
  * to a floor share of the concurrency (additive increase, multiplicative decrease, as TCP does).
  */
@@ -73,9 +78,9 @@ export function createRunThrottle(options: {
     return now - pausedAt >= RUN_THROTTLE_MAX_PAUSE_MS ? floor : 0;
   }
 
-  function nextLimit(saturated: boolean, now: number): number {
-    if (!saturated && limit === 0) {
-      // A pause with the loop no longer saturated: the runs were its load, not the senders.
+  function nextLimit(saturated: boolean, light: boolean, now: number): number {
+    if (light && limit === 0) {
+      // A pause that left the loop light: the runs were its load, not the senders.
       runsBusyUntil = now + RUN_THROTTLE_MAX_PAUSE_MS;
       return concurrency;
     }
@@ -95,6 +100,7 @@ export function createRunThrottle(options: {
     lastRequests = load.requests;
     const next = nextLimit(
       utilization >= RUN_THROTTLE_BUSY_UTILIZATION && requestsArrived,
+      utilization < RUN_THROTTLE_LIGHT_UTILIZATION || !requestsArrived,
       performance.now(),
     );
     if (next === limit) return;

@@ -67,6 +67,24 @@ describe("the run throttle", () => {
     }
   });
 
+  it("does not give runs their concurrency back when a pause shows senders that only slowed for a moment", async () => {
+    const { load, limits, throttle } = watch(true);
+    try {
+      await saturate(load, 300);
+      expect(limits).toEqual([0]);
+      // Requests keep arriving, and the senders alone keep the loop about four fifths busy.
+      const end = Date.now() + 300;
+      while (Date.now() < end) {
+        const slice = Date.now() + 15;
+        while (Date.now() < slice) load.note();
+        await sleep(3);
+      }
+      expect(limits).not.toContain(10);
+    } finally {
+      throttle.stop();
+    }
+  });
+
   it("keeps runs paused while the loop idles only because the store waits for its write lock", async () => {
     const { load, limits, throttle } = watch(true);
     try {

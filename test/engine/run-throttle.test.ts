@@ -3,14 +3,27 @@ import { describe, expect, it } from "vitest";
 import { RUN_THROTTLE_MAX_PAUSE_MS } from "../../src/defaults.js";
 import { createRunThrottle, IngressLoad } from "../../src/engine/run-throttle.js";
 
-/** Keeps this event loop saturated for `ms` while requests keep arriving, as a flooded ingress does. */
-async function saturate(load: IngressLoad, ms: number): Promise<void> {
+/**
+ * For `ms`, keeps this event loop busy `busyMs` at a time with requests arriving, as an ingress
+ * does, and lets it `rest` in between: an immediate keeps it saturated, a timer lets it idle.
+ */
+async function senders(
+  load: IngressLoad,
+  ms: number,
+  busyMs: number,
+  rest: () => Promise<unknown>,
+): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const slice = Date.now() + 20;
+    const slice = Date.now() + busyMs;
     while (Date.now() < slice) load.note();
-    await new Promise((resolve) => setImmediate(resolve));
+    await rest();
   }
+}
+
+/** Keeps this event loop saturated for `ms` while requests keep arriving, as a flooded ingress does. */
+function saturate(load: IngressLoad, ms: number): Promise<void> {
+  return senders(load, ms, 20, () => new Promise((resolve) => setImmediate(resolve)));
 }
 
 function watch(canPause: boolean) {
@@ -73,12 +86,7 @@ describe("the run throttle", () => {
       await saturate(load, 300);
       expect(limits).toEqual([0]);
       // Requests keep arriving, and the senders alone keep the loop about four fifths busy.
-      const end = Date.now() + 300;
-      while (Date.now() < end) {
-        const slice = Date.now() + 15;
-        while (Date.now() < slice) load.note();
-        await sleep(3);
-      }
+      await senders(load, 300, 15, () => sleep(3));
       expect(limits).not.toContain(10);
     } finally {
       throttle.stop();

@@ -96,11 +96,15 @@ export function startChild(options: {
 
 /** CPU share of one core below which a server counts as idle: its timers, not its work. */
 const IDLE_CPU_SHARE = 0.05;
-const IDLE_SAMPLE_MS = 1000;
+/**
+ * Long enough that the share is more than one tick of /proc's CPU clock (10 ms); short, because
+ * every window of the bench ends with a wait for idle, and each wait ends with one idle sample.
+ */
+export const IDLE_SAMPLE_MS = 250;
 
 /**
- * Waits until `child` has been idle for a second (what it queued, such as runs, is done), and
- * answers how long it stayed busy before that, to the second; fails after `timeoutMs`.
+ * Waits until `child` has been idle for IDLE_SAMPLE_MS (what it queued, such as runs, is done),
+ * and answers how long it stayed busy before that, to that step; fails after `timeoutMs`.
  */
 export async function untilIdle(child: Child, timeoutMs: number): Promise<number> {
   const started = Date.now();

@@ -263,8 +263,9 @@ export class SqliteStore implements Store {
     await this.#write((onRollback) =>
       this.#writeToRunRow(runId, () => {
         if (!this.#finishNow(runId, result, onRollback)) return false;
-        // Nodes still running at the finish (none, from the engine) are kept as they were last seen.
-        this.#putNodes(runId, null, onRollback);
+        // Nodes still running at the finish are kept as they were last seen. From the engine there
+        // are none (it has recorded each), and the row is not read again for them.
+        if ((this.#started.get(runId)?.running.size ?? 0) > 0) this.#putNodes(runId, null, onRollback);
         const started = this.#started.get(runId);
         if (started) {
           this.#started.delete(runId);

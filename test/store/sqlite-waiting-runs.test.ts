@@ -294,6 +294,26 @@ describe("runs started by the process that serves the file (SQLite)", () => {
     expect(await open(file).getRun(run.runId)).toEqual(expected);
   });
 
+  it("writes, at the finish, the records of nodes still running then, as they were last seen", async () => {
+    const file = nextFile();
+    const store = open(file);
+    const run = await startOne(store);
+    await store.recordNode(run.runId, makeNode("first"));
+    const first = makeNode("first", { status: "succeeded", durationMs: 3 });
+    await store.recordNode(run.runId, first);
+    await store.recordNode(run.runId, makeNode("stuck"));
+    await store.finishRun(run.runId, { status: "failed", finishedAt: finished.finishedAt, error: "boom" });
+
+    expect(fileNodes(file, run.runId)).toEqual([
+      ["first", "succeeded"],
+      ["stuck", "running"],
+    ]);
+    expect(await open(file).getRun(run.runId)).toMatchObject({
+      status: "failed",
+      nodes: [first, makeNode("stuck")],
+    });
+  });
+
   it("keeps the start and the running nodes in memory when the batch that wrote them is rolled back", async () => {
     const store = open(nextFile());
     const run = await startOne(store);

@@ -43,8 +43,6 @@ const DRAIN_TIMEOUT_MS = 180_000;
 const DRAIN_POLL_MS = 200;
 const DRAIN_SETTLED_MS = 1000;
 const JWT_SECRET = "bench-jwt-signing-secret-0123456789abcdef";
-/** Rows measured in one round (no target reads them), as their row says. */
-const ONE_ROUND_NOTE = "one window of each kind: no target reads this row";
 const DUPLICATE_BODY = BODY.replaceAll(ID_SLOT, "same");
 /** Numbers the unique bodies across every load of the run: a new load must not repeat an earlier one's. */
 let sequence = 0;
@@ -316,6 +314,16 @@ async function measureTogether<const Group extends readonly Scenario[]>(
   return rows as { -readonly [K in keyof Group]: Row };
 }
 
+/**
+ * A row no target reads, measured alone in one round (its row says so): every saturation window
+ * is followed by the drain of the runs it queued, several times the window's own length.
+ */
+async function measureUntargeted(scenario: Scenario): Promise<Row> {
+  const note = "one window of each kind: no target reads this row";
+  const [row] = await measureTogether([{ ...scenario, note }], { rounds: 1 });
+  return row;
+}
+
 async function startInlet(env: Record<string, string>): Promise<Child> {
   return startChild({
     script: CLI,
@@ -522,17 +530,11 @@ async function main(): Promise<void> {
 
     const memory = started(await startInlet({ INLET_DIR: one, INLET_STORE: "memory:", SINK_URL: sinkUrl }));
     rows.push(
-      ...(await measureTogether(
-        [
-          {
-            name: "inlet: no auth, dedup, memory store, workflow → sink",
-            server: memory,
-            url: url(memory.port),
-            note: ONE_ROUND_NOTE,
-          },
-        ],
-        { rounds: 1 },
-      )),
+      await measureUntargeted({
+        name: "inlet: no auth, dedup, memory store, workflow → sink",
+        server: memory,
+        url: url(memory.port),
+      }),
     );
     await memory.stop();
 
@@ -547,17 +549,11 @@ async function main(): Promise<void> {
         }),
       );
       rows.push(
-        ...(await measureTogether(
-          [
-            {
-              name: "inlet: no auth, dedup, redis store + BullMQ, workflow → sink",
-              server: redis,
-              url: url(redis.port),
-              note: ONE_ROUND_NOTE,
-            },
-          ],
-          { rounds: 1 },
-        )),
+        await measureUntargeted({
+          name: "inlet: no auth, dedup, redis store + BullMQ, workflow → sink",
+          server: redis,
+          url: url(redis.port),
+        }),
       );
       await redis.stop();
       spawnSync("sh", [

@@ -263,10 +263,10 @@ export class SqliteStore implements Store {
     await this.#write((onRollback) =>
       this.#writeToRunRow(runId, () => {
         if (!this.#finishNow(runId, result, onRollback)) return false;
+        const started = this.#started.get(runId);
         // Nodes still running at the finish are kept as they were last seen. From the engine there
         // are none (it has recorded each), and the row is not read again for them.
-        if ((this.#started.get(runId)?.running.size ?? 0) > 0) this.#putNodes(runId, null, onRollback);
-        const started = this.#started.get(runId);
+        if (started && started.running.size > 0) this.#putNodes(runId, null, onRollback);
         if (started) {
           this.#started.delete(runId);
           onRollback(() => this.#started.set(runId, started));

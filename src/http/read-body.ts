@@ -43,6 +43,10 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
   if (declared !== undefined && Number(declared) > limits.maxBytes) {
     return Promise.reject(httpError("body-too-large"));
   }
+  // A sender that hung up while the request waited (for its auth, say) left it destroyed: it will
+  // never emit "end" or "close" again, and listening for them would hold the request forever.
+  if (req.destroyed)
+    return Promise.reject(incomplete(new Error("the connection closed before the body was read")));
   return encoding === "identity" ? readIdentity(req, limits) : readEncoded(req, encoding, limits);
 }
 
@@ -85,7 +89,9 @@ function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBod
     };
     // The listeners stay after the end (removing four cost more than the rest of the reading): the
     // promise is settled by then, so a late error or close changes nothing.
+    let ended = false;
     const onEnd = (): void => {
+      ended = true;
       const body = Buffer.concat(chunks, size);
       chunks.length = 0;
       settle(() => parseJsonBody(body, limits), resolve, reject);
@@ -94,8 +100,9 @@ function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBod
       stop();
       reject(incomplete(error));
     };
+    // Not req.complete: a request received whole can still be destroyed before its body is read.
     const onClose = (): void => {
-      if (!req.complete) onError(new Error("the connection closed before the body was complete"));
+      if (!ended) onError(new Error("the connection closed before the body was read"));
     };
     function stop(): void {
       req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
@@ -134,12 +141,14 @@ function readEncoded(
       if (received > limits.maxBytes) fail(httpError("body-too-large"));
       else if (!decoder.write(chunk)) req.pause();
     };
+    let ended = false;
     const onEnd = (): void => {
+      ended = true;
       decoder.end();
     };
     const onError = (error: Error): void => fail(incomplete(error));
     const onClose = (): void => {
-      if (!req.complete) onError(new Error("the connection closed before the body was complete"));
+      if (!ended) onError(new Error("the connection closed before the body was read"));
     };
     const onDrain = (): void => {
       if (!settled) req.resume();

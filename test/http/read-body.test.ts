@@ -263,3 +263,54 @@ describe("readJsonBody on a real node:http server", () => {
     expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });
   });
 });
+
+describe("readJsonBody of a request whose sender hung up before it was read", () => {
+  // The ingress awaits auth and rate limits before it reads the body; a sender can leave meanwhile.
+  let server: http.Server;
+  let port: number;
+  const outcomes: Promise<Outcome>[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req) => {
+      outcomes.push(
+        new Promise<void>((resolve) => req.once("close", resolve)).then(() =>
+          readJsonBody(req, {
+            maxBytes: MAX_BYTES,
+            maxDepth: MAX_BODY_DEPTH,
+            maxLeaves: MAX_BODY_LEAVES,
+          }).then(
+            (body): Outcome => ({ ok: true, ...body }),
+            (error: unknown): Outcome => ({ ok: false, error }),
+          ),
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function sendAndHangUp(text: string): Promise<Outcome> {
+    const before = outcomes.length;
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.write(text, () => resolve()));
+    await expect.poll(() => outcomes.length).toBeGreaterThan(before);
+    socket.destroy();
+    return outcomes[before]!;
+  }
+
+  it.each([
+    ["part of its body", '{"a":'],
+    ["its whole body", '{"a":1}'.padEnd(100, " ")],
+  ])("settles, refusing it as incomplete, when the sender sent %s", async (_what, body) => {
+    const outcome = await sendAndHangUp(
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n${body}`,
+    );
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });
+  });
+});

@@ -60,6 +60,11 @@ export const OUTGOING_TIMEOUT_MS = 10 * SECOND_MS;
 export const OUTGOING_ATTEMPTS = 3;
 export const OUTGOING_EXPECT_STATUS = "2xx";
 export const OUTGOING_RESPONSE_MAX_BYTES = MIB;
+/**
+ * A JSON answer nested deeper is kept as text: run records are written with JSON.stringify, which
+ * recurses, and a 1 MiB answer can nest far past its stack.
+ */
+export const OUTGOING_RESPONSE_MAX_DEPTH = 128;
 export const OUTGOING_BACKOFF_BASE_MS = 200;
 export const OUTGOING_BACKOFF_MAX_MS = 30 * SECOND_MS;
 /** Upper bound on a Retry-After we honour, so one slow receiver cannot park a run for hours. */

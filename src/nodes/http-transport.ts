@@ -4,8 +4,9 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Readable, Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
-import { OUTGOING_RESPONSE_MAX_BYTES } from "../defaults.js";
+import { OUTGOING_RESPONSE_MAX_BYTES, OUTGOING_RESPONSE_MAX_DEPTH } from "../defaults.js";
 import { NodeRunError, errorMessage } from "../errors.js";
+import { checkJsonLimits } from "../ingest/flatten.js";
 import type { HttpTransport, OutgoingResponse } from "./node-type.js";
 
 /** application/json and the structured +json types (application/problem+json, …). */
@@ -14,14 +15,29 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return media === "application/json" || (media.startsWith("application/") && media.endsWith("+json"));
 }
 
-/** Response bodies: parsed JSON when the response says JSON (and parses), else text. */
+/**
+ * Response bodies: parsed JSON when the response says JSON, parses, and nests no deeper than
+ * OUTGOING_RESPONSE_MAX_DEPTH; else text. A receiver that mislabels its body, or nests it past
+ * what a run record can be written with, still gets its text recorded rather than failing the
+ * node (or, failing the record's write, having its request sent again and again).
+ */
 export function decodeBody(text: string, contentType: string | undefined): unknown {
   if (!isJsonContentType(contentType) || text.trim() === "") return text;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
-    // A receiver that mislabels its body still gets its text recorded, rather than failing the node.
     return text;
+  }
+  return nestsWithin(value, OUTGOING_RESPONSE_MAX_DEPTH) ? value : text;
+}
+
+function nestsWithin(value: unknown, maxDepth: number): boolean {
+  try {
+    checkJsonLimits(value, { maxDepth, maxLeaves: Number.POSITIVE_INFINITY });
+    return true;
+  } catch {
+    return false;
   }
 }
 

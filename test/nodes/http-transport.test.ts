@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OUTGOING_RESPONSE_MAX_BYTES } from "../../src/defaults.js";
+import { OUTGOING_RESPONSE_MAX_BYTES, OUTGOING_RESPONSE_MAX_DEPTH } from "../../src/defaults.js";
 import { createHttpTransport } from "../../src/nodes/http-transport.js";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -56,6 +56,27 @@ describe("the node:http transport", () => {
     expect(seen?.rawHeaders[seen.rawHeaders.indexOf("content-length") + 1]).toBe(
       String(Buffer.byteLength('{"a":"é"}')),
     );
+  });
+
+  it("keeps as text a JSON answer nested deeper than a run record can be written with", async () => {
+    const nested = (depth: number): string => "[".repeat(depth) + "]".repeat(depth);
+    const answers = [
+      nested(OUTGOING_RESPONSE_MAX_DEPTH),
+      nested(OUTGOING_RESPONSE_MAX_DEPTH + 1),
+      nested(200_000),
+    ];
+    const bodies: unknown[] = [];
+    for (const answer of answers) {
+      handler = (_req, _body, res) => {
+        res.setHeader("content-type", "application/json");
+        res.end(answer);
+      };
+      bodies.push((await send(`${base}/deep`)).body);
+    }
+    expect(Array.isArray(bodies[0])).toBe(true);
+    expect(bodies.slice(1)).toEqual(answers.slice(1));
+    // What the store does with a node's output: it must not throw.
+    expect(() => JSON.stringify(bodies)).not.toThrow();
   });
 
   it("decodes a gzip answer the workflow asked for", async () => {

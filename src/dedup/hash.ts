@@ -3,6 +3,7 @@ import type { DedupConfig } from "../config/documents.js";
 import { parseDurationMs } from "../config/units.js";
 import { DEDUP_TTL_MS } from "../defaults.js";
 import { REDACTED_HEADERS } from "../ingest/event.js";
+import { literalAt } from "../ingest/json-literal.js";
 import { parsePath, valueAtPath, type PathRoot } from "../ingest/paths.js";
 
 export interface DedupParam {
@@ -58,8 +59,16 @@ function redactedMessage(what: string): string {
  * params is present or the header is missing. Each param is encoded as an absence marker or as
  * its canonical JSON (object keys sorted), one per line: JSON never contains a raw newline, so
  * the encoding is unambiguous, and an absent param differs from a JSON null.
+ *
+ * A body value holding an integer past 2^53 is encoded as the text the sender sent for it
+ * (`bodyText`, the JSON the body was parsed from): parsing rounded it, and two order numbers that
+ * round alike must not make the second a duplicate. Without that text such a request is skipped.
  */
-export function computeDedupHash(policy: DedupPolicy, request: DedupRequest): string | null {
+export function computeDedupHash(
+  policy: DedupPolicy,
+  request: DedupRequest,
+  bodyText?: () => string,
+): string | null {
   if (policy.kind === "header") {
     const value = request.headers[policy.header];
     if (value === undefined || value.trim() === "") return null;
@@ -73,10 +82,22 @@ export function computeDedupHash(policy: DedupPolicy, request: DedupRequest): st
       text += ABSENT;
     } else {
       present = true;
-      text += `${PRESENT}${canonicalJson(value)}\n`;
+      const encoded =
+        param.root === "body" && holdsRoundedInteger(value)
+          ? bodyText && literalAt(bodyText(), param.segments)
+          : canonicalJson(value);
+      if (encoded === undefined) return null;
+      text += `${PRESENT}${encoded}\n`;
     }
   }
   return present ? sha256Hex(text) : null;
+}
+
+/** Whether JSON.parse may have rounded a number in `value`: an integer beyond the exact range. */
+function holdsRoundedInteger(value: unknown): boolean {
+  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (typeof value !== "object" || value === null) return false;
+  return Object.values(value).some(holdsRoundedInteger);
 }
 
 function rootValue(root: PathRoot, request: DedupRequest): unknown {

@@ -100,7 +100,9 @@ export function createIncomingHandler(
       query: parseQuery(req.url ?? ""),
       body: body.value,
     };
-    const hash = integration.dedup ? computeDedupHash(integration.dedup, event) : null;
+    const hash = integration.dedup
+      ? computeDedupHash(integration.dedup, event, () => body.text ?? body.raw.toString("utf8"))
+      : null;
     const dedup =
       hash !== null && integration.dedup
         ? { scope: integration.id, hash, ttlMs: integration.dedup.ttlMs }

@@ -10,7 +10,8 @@ export type ParsedPath =
 const ROOTS: readonly PathRoot[] = ["body", "headers", "query"];
 const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
 const PLAIN_KEY_CHAR = /[A-Za-z0-9_-]/;
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+/** An array index as a path writes it: digits, no sign, no leading zero. */
+export const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 const EXAMPLE = 'body.order_number, headers.x-request-id or body["a.b"]';
 
 /** The text of one segment as it follows its parent: `.key`, `.0` or `["any key"]`. */

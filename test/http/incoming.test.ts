@@ -435,6 +435,17 @@ describe("incoming endpoint: deduplication", () => {
     expect((await send(EP.header, { a: 1 })).headers.get("inlet-dedup")).toBe("skipped");
   });
 
+  it("tells apart order numbers past 2^53 that differ only beyond a double's precision", async () => {
+    const number = `${Date.now()}0000001`;
+    const raw = (last: string) => `{"order_number": ${number.slice(0, -1)}${last}}`;
+    const first = await send(EP.dedup, undefined, { raw: raw("1") });
+    expect(first.headers.get("inlet-dedup")).toBe("new");
+    const other = await send(EP.dedup, undefined, { raw: raw("2") });
+    expect(other.status).toBe(200);
+    expect(other.headers.get("inlet-dedup")).toBe("new");
+    expect((await send(EP.dedup, undefined, { raw: raw("1") })).status).toBe(204);
+  });
+
   it("counts a param naming an inner node as its whole value", async () => {
     const products = [{ id: `p-${Date.now()}`, qty: 1 }];
     expect((await send(EP.inner, { products })).status).toBe(200);

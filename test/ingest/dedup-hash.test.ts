@@ -119,6 +119,30 @@ describe("computeDedupHash", () => {
     expect(computeDedupHash(byParam, request({}, { "x-deduplication-hash": "abc" }))).not.toBe(hash);
   });
 
+  it("tells apart integers past 2^53 that JSON.parse rounds alike, by the text sent", () => {
+    const byNumber = policy({ params: ["body.order_number"] });
+    const hashOf = (text: string) => computeDedupHash(byNumber, request(JSON.parse(text)), () => text);
+    const first = hashOf('{"order_number": 9007199254740993}');
+    expect(JSON.parse('{"n": 9007199254740993}')).toEqual(JSON.parse('{"n": 9007199254740992}'));
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashOf('{"order_number": 9007199254740992}')).not.toBe(first);
+    expect(hashOf('{"other": 1, "order_number":9007199254740993}')).toBe(first);
+    // Inside an inner value too.
+    const byOrder = policy({ params: ["body.order"] });
+    const orderHash = (text: string) => computeDedupHash(byOrder, request(JSON.parse(text)), () => text);
+    expect(orderHash('{"order": {"id": 12345678901234567891}}')).not.toBe(
+      orderHash('{"order": {"id": 12345678901234567890}}'),
+    );
+  });
+
+  it("keeps the hash of exact numbers as it was, and skips rounded ones it has no text for", () => {
+    const byNumber = policy({ params: ["body.order_number"] });
+    expect(computeDedupHash(byNumber, request({ order_number: 42 }), () => '{"order_number":42.0}')).toBe(
+      computeDedupHash(byNumber, request({ order_number: 42 })),
+    );
+    expect(computeDedupHash(byNumber, request({ order_number: 2 ** 60 }))).toBeNull();
+  });
+
   it("does not read inherited properties", () => {
     const proto = policy({ params: ["body.constructor", "body.__proto__"] });
     expect(computeDedupHash(proto, request({}))).toBeNull();

@@ -7,12 +7,14 @@ const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha1: 40, sha256: 
 const HEX = /^[0-9a-fA-F]+$/;
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-export type SignatureCheck = (headers: IncomingHttpHeaders, raw: Buffer) => void;
+export type SignatureCheck = (headers: IncomingHttpHeaders, raw: Buffer, received?: Buffer) => void;
 
 /**
  * SPEC 2.1 `auth.type: signature`: `header` carries `prefix` + the hex HMAC of the exact body
- * bytes. A missing secret (possible only when config is checked without secrets, as in CI)
- * compiles to a check that refuses every request rather than one that could accept a forgery.
+ * bytes. A compressed body (Content-Encoding) is accepted signed as it came (`received`) or as
+ * decoded (`raw`): senders sign one or the other, and either takes the secret. A missing secret
+ * (possible only when config is checked without secrets, as in CI) compiles to a check that
+ * refuses every request rather than one that could accept a forgery.
  */
 export function compileSignatureCheck(options: {
   secret: string | undefined;
@@ -35,14 +37,18 @@ export function compileSignatureCheck(options: {
   if (options.secret === undefined || options.secret === "") return refuse;
   const key: KeyObject = createSecretKey(Buffer.from(options.secret, "utf8"));
 
-  return (headers, raw) => {
+  const signs = (signature: Buffer, body: Buffer): boolean => {
+    const expected = createHmac(algorithm, key).update(body).digest();
+    return signature.length === expected.length && timingSafeEqual(signature, expected);
+  };
+
+  return (headers, raw, received) => {
     const value = headers[headerName];
     const text = Array.isArray(value) ? value[0] : value;
     if (text === undefined || !text.startsWith(prefix)) refuse();
     const hex = text.slice(prefix.length).trim();
     if (hex.length !== hexLength || !HEX.test(hex)) refuse();
-    const received = Buffer.from(hex, "hex");
-    const expected = createHmac(algorithm, key).update(raw).digest();
-    if (received.length !== expected.length || !timingSafeEqual(received, expected)) refuse();
+    const signature = Buffer.from(hex, "hex");
+    if (!signs(signature, raw) && !(received !== undefined && signs(signature, received))) refuse();
   };
 }

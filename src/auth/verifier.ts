@@ -12,6 +12,8 @@ export interface VerifyRequest {
   readonly headers: IncomingHttpHeaders;
   /** The decoded body; only read when `needsBody` is true (empty otherwise). */
   readonly rawBody: Buffer;
+  /** The body as it came, when a Content-Encoding compressed it. */
+  readonly receivedBody?: Buffer;
 }
 
 /**
@@ -56,7 +58,7 @@ export function compileVerifier(auth: AuthConfig, deps: VerifierDeps): Verifier 
       return Object.freeze({
         type: auth.type,
         needsBody: true,
-        verify: (request: VerifyRequest) => check(request.headers, request.rawBody),
+        verify: (request: VerifyRequest) => check(request.headers, request.rawBody, request.receivedBody),
       });
     }
     default: {

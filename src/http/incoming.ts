@@ -87,7 +87,9 @@ export function createIncomingHandler(
       maxDepth: defaults.MAX_BODY_DEPTH,
       maxLeaves: defaults.MAX_BODY_LEAVES,
     });
-    if (verifier.needsBody) await verifier.verify({ headers: req.headers, rawBody: body.raw });
+    if (verifier.needsBody) {
+      await verifier.verify({ headers: req.headers, rawBody: body.raw, receivedBody: body.received });
+    }
 
     const time = deps.now();
     const event: IncomingEvent = {

@@ -12,8 +12,10 @@ export interface BodyLimits {
 }
 
 export interface JsonBody {
-  /** The decoded entity body: the bytes a sender signs. */
+  /** The decoded entity body. */
   readonly raw: Buffer;
+  /** The bytes as they came, when a Content-Encoding compressed them: a sender may sign either. */
+  readonly received?: Buffer;
   /**
    * `raw` decoded, the JSON text `value` was parsed from; undefined when it holds a number that
    * JSON.stringify would write otherwise (checkJsonLimits), so that what is stored is what
@@ -124,6 +126,7 @@ function readEncoded(
   return new Promise((resolve, reject) => {
     const decoder: Gunzip | Inflate = encoding === "gzip" ? createGunzip() : createInflate();
     const chunks: Buffer[] = [];
+    const receivedChunks: Buffer[] = [];
     let received = 0;
     let decoded = 0;
     let settled = false;
@@ -138,8 +141,12 @@ function readEncoded(
     };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > limits.maxBytes) fail(httpError("body-too-large"));
-      else if (!decoder.write(chunk)) req.pause();
+      if (received > limits.maxBytes) {
+        fail(httpError("body-too-large"));
+        return;
+      }
+      receivedChunks.push(chunk);
+      if (!decoder.write(chunk)) req.pause();
     };
     let ended = false;
     const onEnd = (): void => {
@@ -168,7 +175,19 @@ function readEncoded(
       if (settled) return;
       settled = true;
       detach();
-      settle(() => parseJsonBody(Buffer.concat(chunks, decoded), limits), resolve, reject);
+      settle(
+        () => {
+          const body = parseJsonBody(Buffer.concat(chunks, decoded), limits);
+          return {
+            raw: body.raw,
+            received: Buffer.concat(receivedChunks, received),
+            text: body.text,
+            value: body.value,
+          };
+        },
+        resolve,
+        reject,
+      );
     });
     decoder.on("error", (error: Error) => {
       fail(httpError("invalid-request", { message: `The body is not valid ${encoding} data`, cause: error }));

@@ -379,6 +379,21 @@ describe("incoming endpoint: signatures", () => {
     expect((await send(EP.signed, undefined, { raw: body, headers })).status).toBe(401);
   });
 
+  it("accepts a gzip body signed as it came or as decoded, and nothing else", async () => {
+    const compressed = gzipSync(body);
+    const sendGzip = (signature: string) =>
+      send(EP.signed, undefined, {
+        raw: compressed,
+        headers: { "Content-Encoding": "gzip", "X-Hub-Signature-256": signature },
+      });
+    const signBytes = (bytes: Buffer): string =>
+      `sha256=${createHmac("sha256", SIGNING_SECRET).update(bytes).digest("hex")}`;
+    expect((await sendGzip(signBytes(compressed))).status).toBe(200);
+    expect((await sendGzip(sign(body))).status).toBe(200);
+    expect((await sendGzip(sign(`${body} `))).status).toBe(401);
+    expect((await sendGzip(signBytes(gzipSync(`${body} `)))).status).toBe(401);
+  });
+
   it("401 when the body differs from the signed one by one byte", async () => {
     const altered = body.replace('"1"', '"2"');
     expect(

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { Metrics } from "../metrics.js";
 import type { HttpTransport } from "../nodes/node-type.js";
-import type { RunRef, Store } from "../store/store.js";
+import type { NodeRecord, RunRef, Store } from "../store/store.js";
 import { executeRun } from "./execute-run.js";
 
 /**
@@ -43,7 +43,7 @@ export async function executeStoredRun(
     deps.metrics.runs.inc({ workflow: ref.workflow, status: "failed" });
     return "finished";
   }
-  const records: Promise<void>[] = [];
+  const records: Array<{ readonly node: NodeRecord; readonly written: Promise<void> }> = [];
   const result = await executeRun({
     workflow,
     event,
@@ -56,7 +56,7 @@ export async function executeStoredRun(
       const written = store.recordNode(ref.runId, node);
       // Handled here so a failure is not reported as unhandled before the run awaits it below.
       written.catch(() => undefined);
-      records.push(written);
+      records.push({ node, written });
       if (node.status !== "running") {
         deps.metrics.nodeDuration.observe(
           { workflow: workflow.id, type: node.type, status: node.status },
@@ -66,7 +66,7 @@ export async function executeStoredRun(
     },
   });
   if (result.status === "interrupted") {
-    await Promise.all(records);
+    await Promise.all(records.map(({ written }) => written));
     return "interrupted";
   }
   const finished = store.finishRun(ref.runId, {
@@ -74,7 +74,7 @@ export async function executeStoredRun(
     finishedAt: new Date().toISOString(),
     error: result.error,
   });
-  await Promise.all([...records, finished]);
+  await finishedWithRecords(store, ref.runId, finished, records);
   deps.metrics.runs.inc({ workflow: workflow.id, status: result.status });
   const log =
     result.status === "failed" ? deps.logger.warn.bind(deps.logger) : deps.logger.debug.bind(deps.logger);
@@ -83,4 +83,31 @@ export async function executeStoredRun(
     `run ${result.status}`,
   );
   return "finished";
+}
+
+/**
+ * Waits for the finish and every node record. A record that failed in an earlier commit than the
+ * finish's (the store refused one write, then came back) would leave the finished run showing the
+ * node as it was before (running, say), so a node's last record is written again if it failed.
+ * Rejects if the finish failed (the run, unfinished in the store, runs again) or a record still
+ * cannot be written.
+ */
+async function finishedWithRecords(
+  store: Store,
+  runId: string,
+  finished: Promise<void>,
+  records: ReadonlyArray<{ readonly node: NodeRecord; readonly written: Promise<void> }>,
+): Promise<void> {
+  const [finish, ...written] = await Promise.allSettled([
+    finished,
+    ...records.map((record) => record.written),
+  ]);
+  if (finish?.status === "rejected") throw finish.reason;
+  if (!written.some((outcome) => outcome.status === "rejected")) return;
+  // A node's last record is what the run shows of it: an earlier one (running) must not replace it.
+  const last = new Map(records.map(({ node }, index) => [node.id, index]));
+  for (const [index, { node }] of records.entries()) {
+    if (last.get(node.id) === index && written[index]?.status === "rejected")
+      await store.recordNode(runId, node);
+  }
 }

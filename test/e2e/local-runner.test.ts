@@ -9,7 +9,7 @@ import { createMetrics } from "../../src/metrics.js";
 import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
 import { openStore } from "../../src/store/open-store.js";
-import type { RunRef, Store } from "../../src/store/store.js";
+import type { NodeRecord, RunRef, Store } from "../../src/store/store.js";
 import { eventually } from "../helpers/eventually.js";
 import { startSink, type Sink, type SinkAnswer } from "../helpers/sink.js";
 import { memoryLogger } from "../helpers/start-server.js";
@@ -83,6 +83,27 @@ function failingFinishes(times: number): (opened: Store) => Store {
     });
 }
 
+/** The store, except that its first record of a node's result fails, as a store that went away for a moment would. */
+function failingFirstResult(): (opened: Store) => Store {
+  let failed = false;
+  return (opened) =>
+    new Proxy(opened, {
+      get(target, key) {
+        if (key === "recordNode") {
+          return async (runId: string, node: NodeRecord) => {
+            if (node.status !== "running" && !failed) {
+              failed = true;
+              throw new Error("database is locked");
+            }
+            return target.recordNode(runId, node);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+}
+
 /** Makes the sink hold every request until the returned function is called, then give `answer`. */
 function holdRequests(to: Sink, answer: SinkAnswer): () => void {
   let release: () => void = () => undefined;
@@ -144,6 +165,28 @@ describe("the in-process runner", () => {
       },
     ]);
   });
+
+  it.each(["sqlite", "memory"] as const)(
+    "records a node's result at the finish when its own write failed before (%s store)",
+    async (kind) => {
+      sink = await startSink();
+      const { runner, store: opened } = await startRunner(
+        sink,
+        kind,
+        { concurrency: 1 },
+        failingFirstResult(),
+      );
+      const runs = await acceptOrder(opened, 1);
+      const runId = runs[0]?.runId ?? "";
+      await runner.dispatch(runs);
+      await eventually(async () => expect((await opened.getRun(runId))?.status).toBe("succeeded"));
+      await eventually(async () =>
+        expect((await opened.getRun(runId))?.nodes).toMatchObject([{ id: "send", status: "succeeded" }]),
+      );
+      await runner.stop(1000);
+      expect(sink.calls).toHaveLength(1);
+    },
+  );
 
   // Past its memory queue the runner leaves runs in the store and reads them back page by page;
   // a page that exactly fills the queue must still lead to the next one.

@@ -45,6 +45,12 @@ export const TOKEN_FAILURE_WINDOW_MS = MINUTE_MS;
 
 export const MAX_BODY_SIZE = "1mb";
 export const MAX_BODY_BYTES = MIB;
+/**
+ * What is read and dropped of a refused request's body before its connection is cut (see
+ * http/unread-body.ts): enough for a sender over maxBodySize by a few times to hear its 413.
+ */
+export const UNREAD_BODY_DRAIN_MAX_BYTES = 32 * MIB;
+export const UNREAD_BODY_DRAIN_MS = 2 * SECOND_MS;
 export const MAX_BODY_DEPTH = 32;
 export const MAX_BODY_LEAVES = 10_000;
 export const SAMPLES = 20;

@@ -15,6 +15,7 @@ import type { Store } from "../store/store.js";
 import { readJsonBody } from "./read-body.js";
 import { JSON_CONTENT_TYPE, sendError, type ErrorMapper } from "./error-response.js";
 import type { RateLimits } from "./rate-limit.js";
+import { drainUnreadBody } from "./unread-body.js";
 
 export const INCOMING_PREFIX = "/v1/incoming/";
 const ACCEPTED_METHODS = new Set(["POST", "PUT"]);
@@ -44,7 +45,7 @@ export function createIncomingHandler(
   return (req, res) => {
     deps.load.note();
     if (!deps.isReady()) {
-      // Shutting down: refuse new events (finishWithError closes the connection).
+      // Shutting down: refuse new events (closeIfStopping closes the connection).
       finishWithError(req, res, httpError("not-ready", { headers: { "Retry-After": "1" } }), "unknown");
       return;
     }
@@ -156,16 +157,14 @@ export function createIncomingHandler(
     extraHeaders?: Record<string, string>,
   ): void {
     deps.metrics.requests.inc({ integration, status: error.status });
-    // A body we did not read (refused early or too large) is not drained: close the connection instead.
-    const unread = !req.complete;
     closeIfStopping(res);
-    sendError(res, error, unread ? Object.assign({}, extraHeaders, CLOSE_CONNECTION) : extraHeaders);
-    if (unread) res.on("finish", () => req.destroy());
+    sendError(res, error, extraHeaders);
+    // A body refused early or too large: read and dropped, so that the answer reaches the sender.
+    if (!req.complete) drainUnreadBody(req);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-const CLOSE_CONNECTION = Object.freeze({ Connection: "close" });
 
 // An event id is a UUID: nothing in it needs escaping.
 const acceptedBody = (eventId: string): string => `{"eventId":"${eventId}","status":"accepted"}`;

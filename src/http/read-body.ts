@@ -34,7 +34,7 @@ const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.+-]+\+json$/;
  * Reads a JSON request body: 415 for a non-JSON content type or an unknown encoding, 413 as soon
  * as the body is over maxBytes (before reading it when Content-Length says so), 400 for invalid
  * JSON or a scalar body, 413 for a body too deep or too large to flatten. On error it stops
- * reading; the caller answers and closes the connection.
+ * reading; the caller answers and drops the rest (unread-body.ts).
  */
 export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<JsonBody> {
   if (!isJsonContentType(req.headers["content-type"]))

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import net from "node:net";
 import { gzipSync } from "node:zlib";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -238,6 +239,36 @@ describe("incoming endpoint: status codes", () => {
     expect(response.status).toBe(413);
     expect(await errorCode(response)).toBe("body-too-complex");
     expect((await send(EP.open)).status).toBe(200);
+  });
+
+  // Closing a connection with its body unread makes the kernel reset it, and the reset can discard
+  // the answer before the sender reads it: such a sender saw ECONNRESET, not its 401.
+  it("gets its 401 to a sender that reads the answer only after sending its whole 4 MB body", async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = net.connect(Number(port), hostname);
+    let received = "";
+    const ended = new Promise<void>((resolve) => {
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString();
+        if (received.includes("\r\n\r\n")) resolve();
+      });
+      socket.on("error", (error) => {
+        received += `[${error.message}]`;
+        resolve();
+      });
+      socket.on("close", () => resolve());
+    });
+    socket.pause();
+    const size = 4 * 1024 * 1024;
+    socket.write(
+      `POST /v1/incoming/${EP.jwt} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) => socket.write(Buffer.alloc(size, " "), () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.resume();
+    await ended;
+    socket.destroy();
+    expect(received).toMatch(/^HTTP\/1\.1 401 /);
   });
 
   it("keeps __proto__ keys as data without polluting anything", async () => {

@@ -25,6 +25,18 @@ interface Answer {
   };
 }
 
+/** readJsonBody with the ingress's limits; what it resolves or rejects with, as a value. */
+function readOutcome(req: http.IncomingMessage): Promise<Outcome> {
+  return readJsonBody(req, {
+    maxBytes: MAX_BYTES,
+    maxDepth: MAX_BODY_DEPTH,
+    maxLeaves: MAX_BODY_LEAVES,
+  }).then(
+    (body): Outcome => ({ ok: true, ...body }),
+    (error: unknown): Outcome => ({ ok: false, error }),
+  );
+}
+
 describe("readJsonBody on a real node:http server", () => {
   let server: http.Server;
   let port: number;
@@ -32,14 +44,7 @@ describe("readJsonBody on a real node:http server", () => {
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      const outcome = readJsonBody(req, {
-        maxBytes: MAX_BYTES,
-        maxDepth: MAX_BODY_DEPTH,
-        maxLeaves: MAX_BODY_LEAVES,
-      }).then(
-        (body): Outcome => ({ ok: true, ...body }),
-        (error: unknown): Outcome => ({ ok: false, error }),
-      );
+      const outcome = readOutcome(req);
       outcomes.push(outcome);
       void outcome.then((result) => answer(req, res, result));
     });
@@ -272,18 +277,7 @@ describe("readJsonBody of a request whose sender hung up before it was read", ()
 
   beforeAll(async () => {
     server = http.createServer((req) => {
-      outcomes.push(
-        new Promise<void>((resolve) => req.once("close", resolve)).then(() =>
-          readJsonBody(req, {
-            maxBytes: MAX_BYTES,
-            maxDepth: MAX_BODY_DEPTH,
-            maxLeaves: MAX_BODY_LEAVES,
-          }).then(
-            (body): Outcome => ({ ok: true, ...body }),
-            (error: unknown): Outcome => ({ ok: false, error }),
-          ),
-        ),
-      );
+      outcomes.push(new Promise<void>((resolve) => req.once("close", resolve)).then(() => readOutcome(req)));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;

@@ -47,7 +47,8 @@ export const MAX_BODY_SIZE = "1mb";
 export const MAX_BODY_BYTES = MIB;
 /**
  * What is read and dropped of a refused request's body before its connection is cut (see
- * http/unread-body.ts): enough for a sender over maxBodySize by a few times to hear its 413.
+ * http/unread-body.ts): enough for a sender over the default maxBodySize by many times to hear
+ * its 413; a body declared longer is cut off at once.
  */
 export const UNREAD_BODY_DRAIN_MAX_BYTES = 32 * MIB;
 export const UNREAD_BODY_DRAIN_MS = 2 * SECOND_MS;

@@ -60,9 +60,12 @@ function redactedMessage(what: string): string {
  * its canonical JSON (object keys sorted), one per line: JSON never contains a raw newline, so
  * the encoding is unambiguous, and an absent param differs from a JSON null.
  *
- * A body value holding an integer past 2^53 is encoded as the text the sender sent for it
- * (`bodyText`, the JSON the body was parsed from): parsing rounded it, and two order numbers that
- * round alike must not make the second a duplicate. Without that text such a request is skipped.
+ * An integer past 2^53 in a body value is encoded as `#` and the digits the sender sent for it
+ * (found in `bodyText`, the JSON the body was parsed from): parsing rounded it, and two order
+ * numbers that round alike must not make the second a duplicate. `#` is never in canonical JSON
+ * outside a string, so no such encoding equals one of a value without such an integer (nor one
+ * of this version's keys from before: those had the rounded number). Without that text such a
+ * request is skipped.
  */
 export function computeDedupHash(
   policy: DedupPolicy,
@@ -84,7 +87,7 @@ export function computeDedupHash(
       present = true;
       const encoded =
         param.root === "body" && holdsRoundedInteger(value)
-          ? bodyText && literalAt(bodyText(), param.segments)
+          ? bodyText && canonicalJson(value, (inner) => literalAt(bodyText(), [...param.segments, ...inner]))
           : canonicalJson(value);
       if (encoded === undefined) return null;
       text += `${PRESENT}${encoded}\n`;
@@ -115,15 +118,36 @@ function rootValue(root: PathRoot, request: DedupRequest): unknown {
   }
 }
 
-/** JSON with object keys sorted, so the same value hashes the same whatever order a sender used. */
-function canonicalJson(value: unknown): string {
+/** The digits a sender sent for the number at a path below a param's value, if it can be found. */
+type NumberText = (inner: readonly string[]) => string | undefined;
+
+/**
+ * JSON with object keys sorted, so the same value hashes the same whatever order a sender used.
+ * With `numberText`, an integer past 2^53 is written as `#` and its digits as sent; undefined when
+ * they cannot be found.
+ */
+function canonicalJson(
+  value: unknown,
+  numberText?: NumberText,
+  at: readonly string[] = [],
+): string | undefined {
+  if (typeof value === "number" && numberText && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+    const digits = numberText(at);
+    return digits === undefined ? undefined : `#${digits}`;
+  }
   if (typeof value !== "object" || value === null) return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const object = value as Record<string, unknown>;
-  const members = Object.keys(object)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`);
-  return `{${members.join(",")}}`;
+  const entries: Array<readonly [string, unknown]> = Array.isArray(value)
+    ? value.map((item: unknown, index) => [String(index), item] as const)
+    : Object.keys(value)
+        .sort()
+        .map((key) => [key, (value as Record<string, unknown>)[key]] as const);
+  const parts: string[] = [];
+  for (const [key, item] of entries) {
+    const encoded = canonicalJson(item, numberText, [...at, key]);
+    if (encoded === undefined) return undefined;
+    parts.push(Array.isArray(value) ? encoded : `${JSON.stringify(key)}:${encoded}`);
+  }
+  return Array.isArray(value) ? `[${parts.join(",")}]` : `{${parts.join(",")}}`;
 }
 
 /** One-shot: no Hash object per request. */

@@ -15,8 +15,8 @@ import { executeRun } from "./execute-run.js";
  * the walk for one of its own, so the last node's record and the finish commit together (a
  * commit's cost is mostly the pages it appends, and these share the run's). Nothing is weaker for
  * it: a node recorded running is run again on resume either way, and a succeeded one is recorded
- * by the end of the turn its answer arrived in. The run resolves once every record is written,
- * and rejects if one failed (after the walk, which no longer stops at it).
+ * by the end of the turn its answer arrived in. The run resolves once the finish and every record
+ * are written (finishedWithRecords), and rejects if the finish failed.
  */
 export async function executeStoredRun(
   ref: RunRef,

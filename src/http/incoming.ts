@@ -87,6 +87,7 @@ export function createIncomingHandler(
       maxBytes: integration.maxBodyBytes,
       maxDepth: defaults.MAX_BODY_DEPTH,
       maxLeaves: defaults.MAX_BODY_LEAVES,
+      keepReceived: verifier.needsBody,
     });
     if (verifier.needsBody) {
       await verifier.verify({ headers: req.headers, rawBody: body.raw, receivedBody: body.received });

@@ -4,7 +4,9 @@ import type { HttpError } from "../errors.js";
 import { httpError } from "../http-errors.js";
 import { checkJsonLimits } from "../ingest/flatten.js";
 
-export interface BodyLimits {
+export interface BodyReading {
+  /** Keep `received`, the bytes as they came, for a signature check. */
+  readonly keepReceived?: boolean;
   /** Counted after gzip/deflate decoding; the bytes on the wire may not exceed it either. */
   readonly maxBytes: number;
   readonly maxDepth: number;
@@ -14,7 +16,7 @@ export interface BodyLimits {
 export interface JsonBody {
   /** The decoded entity body. */
   readonly raw: Buffer;
-  /** The bytes as they came, when a Content-Encoding compressed them: a sender may sign either. */
+  /** The bytes as they came, when a Content-Encoding compressed them and `keepReceived` asked for them. */
   readonly received?: Buffer;
   /**
    * `raw` decoded, the JSON text `value` was parsed from; undefined when it holds a number that
@@ -36,7 +38,7 @@ const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.+-]+\+json$/;
  * JSON or a scalar body, 413 for a body too deep or too large to flatten. On error it stops
  * reading; the caller answers and drops the rest (unread-body.ts).
  */
-export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<JsonBody> {
+export function readJsonBody(req: IncomingMessage, limits: BodyReading): Promise<JsonBody> {
   if (!isJsonContentType(req.headers["content-type"]))
     return Promise.reject(httpError("unsupported-media-type"));
   const encoding = encodingOf(req.headers["content-encoding"]);
@@ -76,7 +78,7 @@ function encodingOf(header: string | undefined): Encoding | null {
 }
 
 /** The common case: collect the chunks, one concat, one parse. */
-function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBody> {
+function readIdentity(req: IncomingMessage, limits: BodyReading): Promise<JsonBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -121,7 +123,7 @@ function readIdentity(req: IncomingMessage, limits: BodyLimits): Promise<JsonBod
 function readEncoded(
   req: IncomingMessage,
   encoding: "gzip" | "deflate",
-  limits: BodyLimits,
+  limits: BodyReading,
 ): Promise<JsonBody> {
   return new Promise((resolve, reject) => {
     const decoder: Gunzip | Inflate = encoding === "gzip" ? createGunzip() : createInflate();
@@ -145,7 +147,7 @@ function readEncoded(
         fail(httpError("body-too-large"));
         return;
       }
-      receivedChunks.push(chunk);
+      if (limits.keepReceived) receivedChunks.push(chunk);
       if (!decoder.write(chunk)) req.pause();
     };
     let ended = false;
@@ -180,7 +182,7 @@ function readEncoded(
           const body = parseJsonBody(Buffer.concat(chunks, decoded), limits);
           return {
             raw: body.raw,
-            received: Buffer.concat(receivedChunks, received),
+            received: limits.keepReceived ? Buffer.concat(receivedChunks, received) : undefined,
             text: body.text,
             value: body.value,
           };
@@ -197,7 +199,7 @@ function readEncoded(
   });
 }
 
-function parseJsonBody(raw: Buffer, limits: BodyLimits): JsonBody {
+function parseJsonBody(raw: Buffer, limits: BodyReading): JsonBody {
   const text = raw.toString("utf8");
   let value: unknown;
   try {

@@ -7,10 +7,14 @@ import { UNREAD_BODY_DRAIN_MAX_BYTES, UNREAD_BODY_DRAIN_MS } from "../defaults.j
  * reset the connection, and the reset can discard the answer before the sender has read it: the
  * sender would see ECONNRESET instead of its 401 or 413, and send again. Once the body has come
  * the connection is kept (keep-alive); a sender still sending after UNREAD_BODY_DRAIN_MS or past
- * UNREAD_BODY_DRAIN_MAX_BYTES is cut off.
+ * UNREAD_BODY_DRAIN_MAX_BYTES (or declaring more) is cut off.
  */
 export function drainUnreadBody(req: IncomingMessage): void {
   if (req.destroyed) return;
+  if (Number(req.headers["content-length"] ?? 0) > UNREAD_BODY_DRAIN_MAX_BYTES) {
+    req.destroy();
+    return;
+  }
   let drained = 0;
   const cutOff = setTimeout(() => req.destroy(), UNREAD_BODY_DRAIN_MS);
   cutOff.unref();

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DEDUP_TTL_MS } from "../../src/defaults.js";
 import { compileDedupPolicy, computeDedupHash, type DedupPolicy } from "../../src/dedup/hash.js";
@@ -130,9 +131,18 @@ describe("computeDedupHash", () => {
     // Inside an inner value too.
     const byOrder = policy({ params: ["body.order"] });
     const orderHash = (text: string) => computeDedupHash(byOrder, request(JSON.parse(text)), () => text);
-    expect(orderHash('{"order": {"id": 12345678901234567891}}')).not.toBe(
-      orderHash('{"order": {"id": 12345678901234567890}}'),
+    const inner = orderHash('{"order": {"id": 12345678901234567891, "n": 1}}');
+    expect(orderHash('{"order": {"id": 12345678901234567890, "n": 1}}')).not.toBe(inner);
+    // Whatever the sender's key order and spacing, as for any inner value.
+    expect(orderHash('{"order":{ "n":1,\n "id":12345678901234567891 }}')).toBe(inner);
+    // Never the key of the rounded number, which this version kept before.
+    const roundedKey = createHash("sha256")
+      .update("inlet-dedup/v1/params\n=9007199254740992\n")
+      .digest("hex");
+    expect(computeDedupHash(byNumber, request({ order_number: "x" }))).toBe(
+      createHash("sha256").update('inlet-dedup/v1/params\n="x"\n').digest("hex"),
     );
+    expect(hashOf('{"order_number": 9007199254740992}')).not.toBe(roundedKey);
   });
 
   it("keeps the hash of exact numbers as it was, and skips rounded ones it has no text for", () => {

@@ -61,7 +61,7 @@ function redactedMessage(what: string): string {
  * the encoding is unambiguous, and an absent param differs from a JSON null.
  *
  * An integer past 2^53 in a body value is encoded as `#` and the digits the sender sent for it
- * (found in `bodyText`, the JSON the body was parsed from): parsing rounded it, and two order
+ * (found in `bodyText`, the JSON text the body was parsed from): parsing rounded it, and two order
  * numbers that round alike must not make the second a duplicate. `#` is never in canonical JSON
  * outside a string, so no such encoding equals one of a value without such an integer (nor one
  * of this version's keys from before: those had the rounded number). Without that text such a
@@ -70,7 +70,7 @@ function redactedMessage(what: string): string {
 export function computeDedupHash(
   policy: DedupPolicy,
   request: DedupRequest,
-  bodyText?: () => string,
+  bodyText?: string,
 ): string | null {
   if (policy.kind === "header") {
     const value = request.headers[policy.header];
@@ -87,7 +87,7 @@ export function computeDedupHash(
       present = true;
       const encoded =
         param.root === "body" && holdsRoundedInteger(value)
-          ? bodyText && canonicalJson(value, (inner) => literalAt(bodyText(), [...param.segments, ...inner]))
+          ? bodyText && canonicalJson(value, (inner) => literalAt(bodyText, [...param.segments, ...inner]))
           : canonicalJson(value);
       if (encoded === undefined) return null;
       text += `${PRESENT}${encoded}\n`;
@@ -96,10 +96,13 @@ export function computeDedupHash(
   return present ? sha256Hex(text) : null;
 }
 
-/** Whether JSON.parse may have rounded a number in `value`: an integer beyond the exact range. */
+/** An integer beyond the exact range: JSON.parse may have rounded the digits it was sent as. */
+function isRoundedInteger(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value);
+}
+
 function holdsRoundedInteger(value: unknown): boolean {
-  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
-  if (typeof value !== "object" || value === null) return false;
+  if (typeof value !== "object" || value === null) return isRoundedInteger(value);
   return Object.values(value).some(holdsRoundedInteger);
 }
 
@@ -131,23 +134,26 @@ function canonicalJson(
   numberText?: NumberText,
   at: readonly string[] = [],
 ): string | undefined {
-  if (typeof value === "number" && numberText && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+  if (numberText && isRoundedInteger(value)) {
     const digits = numberText(at);
     return digits === undefined ? undefined : `#${digits}`;
   }
   if (typeof value !== "object" || value === null) return JSON.stringify(value);
-  const entries: Array<readonly [string, unknown]> = Array.isArray(value)
-    ? value.map((item: unknown, index) => [String(index), item] as const)
-    : Object.keys(value)
-        .sort()
-        .map((key) => [key, (value as Record<string, unknown>)[key]] as const);
-  const parts: string[] = [];
-  for (const [key, item] of entries) {
-    const encoded = canonicalJson(item, numberText, [...at, key]);
-    if (encoded === undefined) return undefined;
-    parts.push(Array.isArray(value) ? encoded : `${JSON.stringify(key)}:${encoded}`);
+  // The path is only followed when digits may have to be looked up.
+  const inner = (key: string, item: unknown): string | undefined =>
+    canonicalJson(item, numberText, numberText ? [...at, key] : at);
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown, index) => inner(String(index), item));
+    return items.includes(undefined) ? undefined : `[${items.join(",")}]`;
   }
-  return Array.isArray(value) ? `[${parts.join(",")}]` : `{${parts.join(",")}}`;
+  const object = value as Record<string, unknown>;
+  const members: string[] = [];
+  for (const key of Object.keys(object).sort()) {
+    const encoded = inner(key, object[key]);
+    if (encoded === undefined) return undefined;
+    members.push(`${JSON.stringify(key)}:${encoded}`);
+  }
+  return `{${members.join(",")}}`;
 }
 
 /** One-shot: no Hash object per request. */

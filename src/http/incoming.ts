@@ -105,7 +105,7 @@ export function createIncomingHandler(
       body: body.value,
     };
     const hash = integration.dedup
-      ? computeDedupHash(integration.dedup, event, () => body.text ?? body.raw.toString("utf8"))
+      ? computeDedupHash(integration.dedup, event, body.text ?? body.raw.toString("utf8"))
       : null;
     const dedup =
       hash !== null && integration.dedup

@@ -122,7 +122,7 @@ describe("computeDedupHash", () => {
 
   it("tells apart integers past 2^53 that JSON.parse rounds alike, by the text sent", () => {
     const byNumber = policy({ params: ["body.order_number"] });
-    const hashOf = (text: string) => computeDedupHash(byNumber, request(JSON.parse(text)), () => text);
+    const hashOf = (text: string) => computeDedupHash(byNumber, request(JSON.parse(text)), text);
     const first = hashOf('{"order_number": 9007199254740993}');
     expect(JSON.parse('{"n": 9007199254740993}')).toEqual(JSON.parse('{"n": 9007199254740992}'));
     expect(first).toMatch(/^[0-9a-f]{64}$/);
@@ -130,7 +130,7 @@ describe("computeDedupHash", () => {
     expect(hashOf('{"other": 1, "order_number":9007199254740993}')).toBe(first);
     // Inside an inner value too.
     const byOrder = policy({ params: ["body.order"] });
-    const orderHash = (text: string) => computeDedupHash(byOrder, request(JSON.parse(text)), () => text);
+    const orderHash = (text: string) => computeDedupHash(byOrder, request(JSON.parse(text)), text);
     const inner = orderHash('{"order": {"id": 12345678901234567891, "n": 1}}');
     expect(orderHash('{"order": {"id": 12345678901234567890, "n": 1}}')).not.toBe(inner);
     // Whatever the sender's key order and spacing, as for any inner value.
@@ -147,7 +147,7 @@ describe("computeDedupHash", () => {
 
   it("keeps the hash of exact numbers as it was, and skips rounded ones it has no text for", () => {
     const byNumber = policy({ params: ["body.order_number"] });
-    expect(computeDedupHash(byNumber, request({ order_number: 42 }), () => '{"order_number":42.0}')).toBe(
+    expect(computeDedupHash(byNumber, request({ order_number: 42 }), '{"order_number":42.0}')).toBe(
       computeDedupHash(byNumber, request({ order_number: 42 })),
     );
     expect(computeDedupHash(byNumber, request({ order_number: 2 ** 60 }))).toBeNull();

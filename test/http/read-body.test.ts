@@ -3,8 +3,13 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { deflateSync, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_DEPTH, MAX_BODY_LEAVES } from "../../src/defaults.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  MAX_BODY_DEPTH,
+  MAX_BODY_LEAVES,
+  UNREAD_BODY_DRAIN_MAX_BYTES,
+  UNREAD_BODY_DRAIN_MS,
+} from "../../src/defaults.js";
 import { HttpError } from "../../src/errors.js";
 import { readJsonBody, type JsonBody } from "../../src/http/read-body.js";
 import { drainUnreadBody } from "../../src/http/unread-body.js";
@@ -236,7 +241,7 @@ describe("readJsonBody on a real node:http server", () => {
     expect(Object.prototype).not.toHaveProperty("polluted");
   });
 
-  function rawRequest(text: string): Promise<string> {
+  function rawRequest(text: string | Buffer): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(port, "127.0.0.1");
       const chunks: Buffer[] = [];
@@ -265,6 +270,21 @@ describe("readJsonBody on a real node:http server", () => {
     );
     const outcome = await outcomes[before]!;
     expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });
+  });
+  it("gives up, without hanging, when the connection ends before a gzip body's end", async () => {
+    const before = outcomes.length;
+    const gzipped = gzipSync(JSON.stringify({ note: "x".repeat(5000) }));
+    await rawRequest(
+      Buffer.concat([
+        Buffer.from(
+          "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n" +
+            `Content-Length: ${gzipped.length}\r\n\r\n`,
+        ),
+        gzipped.subarray(0, gzipped.length - 8),
+      ]),
+    );
+    const outcome = await outcomes[before]!;
     expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });
   });
 });
@@ -306,5 +326,81 @@ describe("readJsonBody of a request whose sender hung up before it was read", ()
     );
     expect(outcome.ok).toBe(false);
     expect(outcome.ok ? null : outcome.error).toMatchObject({ status: 400, code: "invalid-request" });
+  });
+});
+
+describe("drainUnreadBody after an answer given before the body was read", () => {
+  // The server answers 401 at once, as the ingress does for a missing token, and drops the body.
+  // Only setTimeout is faked, so the drain's time limit runs only when a test advances it.
+  let server: http.Server;
+  let port: number;
+
+  beforeAll(async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    server = http.createServer((req, res) => {
+      res.writeHead(401, { "Content-Type": "application/json" }).end('{"code":"unauthorized"}');
+      drainUnreadBody(req);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    vi.useRealTimers();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A raw connection: what it has received, and a promise of its close. */
+  function connect() {
+    const socket = net.connect(port, "127.0.0.1");
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    const answers = () =>
+      Buffer.concat(received)
+        .toString()
+        .match(/^HTTP\/1\.1 401 /gm)?.length ?? 0;
+    return { socket, closed, answers };
+  }
+
+  const head = (framing: string) =>
+    `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
+
+  it("keeps the connection once the refused body has come, for the sender's next request", async () => {
+    const { socket, answers } = connect();
+    const body = "x".repeat(200 * 1024);
+    socket.write(head(`Content-Length: ${body.length}`) + body);
+    socket.write(head(`Content-Length: ${body.length}`) + body);
+    await expect.poll(answers).toBe(2);
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
+  });
+
+  it("cuts off at once a sender that declares more than UNREAD_BODY_DRAIN_MAX_BYTES", async () => {
+    const { socket, closed } = connect();
+    socket.write(head(`Content-Length: ${UNREAD_BODY_DRAIN_MAX_BYTES + 1}`) + "x".repeat(1024));
+    await closed;
+  });
+
+  it("cuts off a chunked sender once it has sent more than UNREAD_BODY_DRAIN_MAX_BYTES", async () => {
+    const { socket, closed } = connect();
+    socket.write(head("Transfer-Encoding: chunked"));
+    const chunk = `${MAX_BYTES.toString(16)}\r\n${"x".repeat(MAX_BYTES)}\r\n`;
+    let sent = 0;
+    while (!socket.destroyed && sent <= UNREAD_BODY_DRAIN_MAX_BYTES) {
+      await new Promise((resolve) => socket.write(chunk, resolve));
+      sent += MAX_BYTES;
+    }
+    await closed;
+  });
+
+  it("cuts off a sender still sending UNREAD_BODY_DRAIN_MS after the answer", async () => {
+    const { socket, closed, answers } = connect();
+    socket.write(head("Transfer-Encoding: chunked") + "4\r\nxxxx\r\n");
+    await expect.poll(answers).toBe(1);
+    vi.advanceTimersByTime(UNREAD_BODY_DRAIN_MS);
+    await closed;
   });
 });

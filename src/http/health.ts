@@ -1,11 +1,17 @@
 import { Router } from "express";
 import type { Metrics } from "../metrics.js";
-import type { Store } from "../store/store.js";
-import { sendError, sendJson } from "./error-response.js";
+import { errorMessage, StoreUnavailableError } from "../errors.js";
 import { httpError } from "../http-errors.js";
+import type { Store } from "../store/store.js";
+import { sendError, sendJson, type ErrorMapper } from "./error-response.js";
 
 /** /healthz (the process lives), /readyz (config loaded and the store answers), /metrics. */
-export function healthRoutes(deps: { store: Store; metrics: Metrics; isReady: () => boolean }): Router {
+export function healthRoutes(deps: {
+  store: Store;
+  metrics: Metrics;
+  isReady: () => boolean;
+  toHttpError: ErrorMapper;
+}): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
   router.get("/readyz", async (_req, res) => {
@@ -17,12 +23,12 @@ export function healthRoutes(deps: { store: Store; metrics: Metrics; isReady: ()
       await deps.store.ping();
       sendJson(res, 200, { status: "ready" });
     } catch (error) {
-      sendError(
-        res,
-        httpError("store-unavailable", {
-          message: `the store does not answer: ${error instanceof Error ? error.message : String(error)}`,
-        }),
-      );
+      // The cause (for Redis, its address) goes to the log, once per outage, not to a prober.
+      const outage =
+        error instanceof StoreUnavailableError
+          ? error
+          : new StoreUnavailableError(errorMessage(error), { cause: error });
+      sendError(res, deps.toHttpError(outage));
     }
   });
   router.get("/metrics", async (_req, res) => {

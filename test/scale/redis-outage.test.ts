@@ -106,7 +106,13 @@ describe.skipIf(!REDIS_URL)("Redis outages", () => {
   it("starts while Redis is down and becomes ready, and runs workflows, once Redis is up", async () => {
     const events = await setUp();
     const instance = await start();
-    expect((await fetch(`${instance.url}/readyz`)).status).toBe(503);
+    const notReady = await fetch(`${instance.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    // Redis's address and error are the operator's (in the log), not an unauthenticated prober's.
+    expect(await notReady.json()).toEqual({
+      error: { code: "store-unavailable", message: "The store cannot be reached; retry later" },
+    });
+    await eventually(() => expect(instance.output()).toContain("store unavailable: answering 503"));
     expect((await post(instance.url, { id: "early" })).status).toBe(503);
 
     await redis.start();

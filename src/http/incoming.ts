@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import * as defaults from "../defaults.js";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RuntimeIntegration } from "../config/snapshot.js";
+import type { Rate } from "../config/units.js";
 import { computeDedupHash } from "../dedup/hash.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
 import type { IngressLoad } from "../engine/run-throttle.js";
@@ -36,7 +37,8 @@ export interface IncomingDeps {
 
 /**
  * The hot path: POST/PUT /v1/incoming/{endpoint}, served on node:http ahead of express.
- * Order: resolve → auth → rate limit → body → dedup + durable record → 200/204. Nothing before
+ * Order: resolve → auth → rate limit → body → dedup + durable record → 200/204; a signature is
+ * checked on the body, so there the order is body → auth → rate limit. Nothing before
  * the record claims a dedup key, so any failure leaves none behind.
  */
 export function createIncomingHandler(
@@ -62,6 +64,13 @@ export function createIncomingHandler(
     });
   };
 
+  async function limitRate(integrationId: string, rate: Rate): Promise<void> {
+    const waitMs = await deps.rateLimits.consume(integrationId, rate);
+    if (waitMs !== null) {
+      throw httpError("rate-limited", { headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) } });
+    }
+  }
+
   async function handle(
     integration: RuntimeIntegration,
     req: IncomingMessage,
@@ -76,12 +85,7 @@ export function createIncomingHandler(
       // `none` answers synchronously: no promise, no microtask on the hot path.
       const verified = verifier.verify({ headers: req.headers, rawBody: EMPTY });
       if (verified) await verified;
-    }
-    if (integration.rateLimit) {
-      const waitMs = await deps.rateLimits.consume(integration.id, integration.rateLimit.rate);
-      if (waitMs !== null) {
-        throw httpError("rate-limited", { headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) } });
-      }
+      if (integration.rateLimit) await limitRate(integration.id, integration.rateLimit.rate);
     }
     const body = await readJsonBody(req, {
       maxBytes: integration.maxBodyBytes,
@@ -91,6 +95,8 @@ export function createIncomingHandler(
     });
     if (verifier.needsBody) {
       await verifier.verify({ headers: req.headers, rawBody: body.raw, receivedBody: body.received });
+      // Counted only once the signature holds: unsigned requests must not use up the sender's budget.
+      if (integration.rateLimit) await limitRate(integration.id, integration.rateLimit.rate);
     }
 
     const time = deps.now();

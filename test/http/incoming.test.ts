@@ -23,6 +23,8 @@ const EP = {
   small: "00000000-0000-4000-8000-00000000000a",
   jwtDedup: "00000000-0000-4000-8000-00000000000b",
   other: "00000000-0000-4000-8000-00000000000c",
+  signedLimited: "00000000-0000-4000-8000-00000000000d",
+  jwtLimited: "00000000-0000-4000-8000-00000000000e",
 };
 
 const CONFIG = `
@@ -78,6 +80,18 @@ id: limited
 endpoint: ${EP.limited}
 auth: { type: none }
 rateLimit: 3/m
+---
+kind: Integration
+id: signed-limited
+endpoint: ${EP.signedLimited}
+auth: { type: signature, secretEnv: TEST_SIGNING_SECRET }
+rateLimit: 2/m
+---
+kind: Integration
+id: jwt-limited
+endpoint: ${EP.jwtLimited}
+auth: { type: jwt, apiKey: shop }
+rateLimit: 2/m
 ---
 kind: Integration
 id: dedup
@@ -442,6 +456,34 @@ describe("incoming endpoint: rate limit", () => {
     const response = await send(EP.limited);
     expect(response.status).toBe(429);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  // Whoever knows an endpoint's address must not be able to lock its sender out.
+  it.each([
+    [
+      "a signature",
+      EP.signedLimited,
+      { "X-Hub-Signature-256": "sha256=00" },
+      async () => ({
+        "X-Hub-Signature-256": `sha256=${createHmac("sha256", SIGNING_SECRET).update("{}").digest("hex")}`,
+      }),
+    ],
+    [
+      "a JWT",
+      EP.jwtLimited,
+      { Authorization: "Bearer forged" },
+      async () => ({ Authorization: `Bearer ${await token("shop-secret")}` }),
+    ],
+  ])("counts against rateLimit only requests that pass %s check", async (_auth, endpoint, forged, valid) => {
+    const refused = [];
+    for (let i = 0; i < 4; i += 1)
+      refused.push((await send(endpoint, undefined, { raw: "{}", headers: forged })).status);
+    expect(refused).toEqual([401, 401, 401, 401]);
+    const headers = await valid();
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1)
+      statuses.push((await send(endpoint, undefined, { raw: "{}", headers })).status);
+    expect(statuses).toEqual([200, 200, 429]);
   });
 });
 

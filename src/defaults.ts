@@ -42,6 +42,8 @@ export const CLOCK_TOLERANCE_S = 30;
 /** Failed API-key exchanges allowed per client address in TOKEN_FAILURE_WINDOW_MS before 429. */
 export const TOKEN_FAILURES_PER_WINDOW = 10;
 export const TOKEN_FAILURE_WINDOW_MS = MINUTE_MS;
+/** An IPv6 client is counted by its network: the /64 a single site or host is usually given. */
+export const CLIENT_IPV6_PREFIX_BITS = 64;
 
 export const MAX_BODY_SIZE = "1mb";
 export const MAX_BODY_BYTES = MIB;

@@ -39,9 +39,9 @@ export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
 export const JWT_AUDIENCE = "inlet:incoming";
 export const JWT_SECRET_MIN_BYTES = 32;
 export const CLOCK_TOLERANCE_S = 30;
-/** Failed API-key exchanges allowed per client address in TOKEN_FAILURE_WINDOW_MS before 429. */
-export const TOKEN_FAILURES_PER_WINDOW = 10;
-export const TOKEN_FAILURE_WINDOW_MS = MINUTE_MS;
+/** Failed API-key exchanges, and failed admin tokens, allowed per client in AUTH_FAILURE_WINDOW_MS before 429. */
+export const AUTH_FAILURES_PER_WINDOW = 10;
+export const AUTH_FAILURE_WINDOW_MS = MINUTE_MS;
 /** An IPv6 client is counted by its network: the /64 a single site or host is usually given. */
 export const CLIENT_IPV6_PREFIX_BITS = 64;
 

@@ -8,7 +8,9 @@ import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import { httpError } from "../http-errors.js";
 import type { Metrics } from "../metrics.js";
 import type { RunStatus, Store } from "../store/store.js";
+import { clientKey } from "./client-address.js";
 import { sendJson } from "./error-response.js";
+import { refuseIfOver, type FailureLimit, type RateLimits } from "./rate-limit.js";
 
 const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed"];
 
@@ -20,12 +22,17 @@ export interface AdminDeps {
   readonly samples: SampleBuffer;
   readonly metrics: Metrics;
   readonly publicUrl: () => string;
+  readonly rateLimits: RateLimits;
 }
 
 /** /v1/admin/* (SPEC 6), behind `Authorization: Bearer $INLET_ADMIN_TOKEN`. */
 export function adminRoutes(deps: AdminDeps): Router {
   const router = Router();
-  router.use("/v1/admin", requireAdminToken(deps.adminToken));
+  const failures = deps.rateLimits.failures("admin", {
+    points: defaults.AUTH_FAILURES_PER_WINDOW,
+    windowMs: defaults.AUTH_FAILURE_WINDOW_MS,
+  });
+  router.use("/v1/admin", requireAdminToken(deps.adminToken, failures));
 
   router.get("/v1/admin/integrations", async (_req, res) => {
     const counts = await requestCounts(deps.metrics);
@@ -140,17 +147,24 @@ async function requestCounts(
   });
 }
 
-function requireAdminToken(token: string): (req: Request, res: Response, next: NextFunction) => void {
+function requireAdminToken(
+  token: string,
+  failures: FailureLimit,
+): (req: Request, res: Response, next: NextFunction) => Promise<void> {
   const expected = createHash("sha256").update(token).digest();
-  return (req, _res, next) => {
+  return async (req, _res, next) => {
     const header = req.headers.authorization ?? "";
     const presented = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
     const digest = createHash("sha256").update(presented).digest();
+    const client = clientKey(req.ip);
     if (!timingSafeEqual(digest, expected)) {
+      // No token at all is not a guess: it is the console before its login.
+      if (presented !== "") await refuseIfOver(failures.fail(client));
       throw httpError("admin-unauthorized", {
         headers: { "WWW-Authenticate": 'Bearer realm="inlet-admin"' },
       });
     }
+    await refuseIfOver(failures.blockedFor(client));
     next();
   };
 }

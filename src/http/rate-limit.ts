@@ -7,22 +7,26 @@ import {
 import type { Redis } from "ioredis";
 import type { Rate } from "../config/units.js";
 import { StoreUnavailableError } from "../errors.js";
+import { httpError } from "../http-errors.js";
 
 export interface RateLimits {
   /** Counts one request; resolves to null when allowed, or the ms to wait when over the rate. */
   consume(key: string, rate: Rate): Promise<number | null>;
-  /** Failed attempts of one kind (`name`), per client: only failures count, not every request. */
+  /** Failed attempts of one kind (`name`), per client. */
   failures(name: string, rate: Rate): FailureLimit;
 }
 
+/**
+ * Failed attempts per client (a wrong key or token). A wrong attempt is counted atomically before
+ * it is answered, so concurrent guesses cannot pass the limit together; a right one only reads the
+ * count, and is refused too while the client is over it, so a guess cannot be told right by its
+ * answer. Either way one store operation a request.
+ */
 export interface FailureLimit {
-  /**
-   * Counts an attempt of `client` before it is checked, so concurrent attempts cannot slip past
-   * the limit together; resolves to the ms to wait when over it, else null.
-   */
-  attempt(client: string): Promise<number | null>;
-  /** Gives a succeeded attempt back: only failures use up the budget. */
-  succeeded(client: string): Promise<void>;
+  /** Counts a failure; resolves to the ms to wait when `client` is now over the limit, else null. */
+  fail(client: string): Promise<number | null>;
+  /** The ms to wait while `client` has used up its failures, else null. */
+  blockedFor(client: string): Promise<number | null>;
 }
 
 /**
@@ -58,11 +62,12 @@ export function createRateLimits(options: { redis?: Redis; prefix?: string }): R
       // A colon cannot occur in an integration id, so this never shares an integration's limiter.
       const limiter = limiterFor(`failures:${name}`, rate);
       return {
-        attempt: (client) => take(limiter, client),
-        async succeeded(client) {
-          await limiter.reward(client, 1).catch((error: unknown) => {
+        fail: (client) => take(limiter, client),
+        async blockedFor(client) {
+          const state = await limiter.get(client).catch((error: unknown) => {
             throw storeFailed(error);
           });
+          return state && state.consumedPoints >= rate.points ? Math.max(state.msBeforeNext, 1) : null;
         },
       };
     },
@@ -82,4 +87,13 @@ async function take(limiter: RateLimiterAbstract, key: string): Promise<number |
 
 function storeFailed(cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError("rate limiter store failed", { cause });
+}
+
+/** Throws 429 + Retry-After when a failure limit says to wait. */
+export async function refuseIfOver(waitMs: Promise<number | null>): Promise<void> {
+  const ms = await waitMs;
+  if (ms === null) return;
+  throw httpError("too-many-failures", {
+    headers: { "Retry-After": String(Math.max(1, Math.ceil(ms / 1000))) },
+  });
 }

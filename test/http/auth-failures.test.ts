@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/auth/api-keys.js";
-import { TOKEN_FAILURES_PER_WINDOW } from "../../src/defaults.js";
+import { AUTH_FAILURES_PER_WINDOW } from "../../src/defaults.js";
 import { deleteKeys, REDIS_URL, reportSkippedWithoutRedis, uniquePrefix } from "../helpers/scale.js";
 import { startServer, type TestServer } from "../helpers/start-server.js";
 import { tempProject, type TempProject } from "../helpers/temp-project.js";
 
-reportSkippedWithoutRedis("test/http/token-failures.test.ts (its shared-budget case)");
+reportSkippedWithoutRedis("test/http/auth-failures.test.ts (its shared-budget case)");
 
 const SECRET = "shop-secret";
 const CONFIG = `kind: ApiKey\nid: shop\nsecretHash: ${hashSecret(SECRET)}\npermissions: [incoming]\n`;
 const JWT_SECRET = "a-test-signing-secret-of-at-least-32-bytes!";
+const ADMIN_TOKEN = "an-admin-token-for-these-tests";
 
 let project: TempProject;
 beforeAll(async () => {
@@ -28,7 +29,7 @@ async function exchange(server: TestServer, client: string, body: unknown): Prom
 const statusOf = async (response: Promise<Response>): Promise<number> => (await response).status;
 
 async function failUpToTheLimit(server: TestServer, client: string): Promise<void> {
-  for (let i = 0; i < TOKEN_FAILURES_PER_WINDOW; i += 1) {
+  for (let i = 0; i < AUTH_FAILURES_PER_WINDOW; i += 1) {
     expect(await statusOf(exchange(server, client, { apiKey: "wrong" }))).toBe(401);
   }
 }
@@ -36,7 +37,11 @@ async function failUpToTheLimit(server: TestServer, client: string): Promise<voi
 describe("POST /v1/auth/token: failed attempts per client", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ INLET_DIR: project.dir, INLET_JWT_SECRET: JWT_SECRET });
+    server = await startServer({
+      INLET_DIR: project.dir,
+      INLET_JWT_SECRET: JWT_SECRET,
+      INLET_ADMIN_TOKEN: ADMIN_TOKEN,
+    });
   });
   afterAll(() => server.shutdown());
 
@@ -55,7 +60,7 @@ describe("POST /v1/auth/token: failed attempts per client", () => {
   });
 
   it("counts only wrong keys: right keys and malformed requests use up nothing", async () => {
-    for (let i = 0; i < 2 * TOKEN_FAILURES_PER_WINDOW; i += 1) {
+    for (let i = 0; i < 2 * AUTH_FAILURES_PER_WINDOW; i += 1) {
       expect(await statusOf(exchange(server, "192.0.2.3", { apiKey: SECRET }))).toBe(200);
       expect(await statusOf(exchange(server, "192.0.2.3", {}))).toBe(400);
     }
@@ -64,12 +69,44 @@ describe("POST /v1/auth/token: failed attempts per client", () => {
 
   it("lets no more than the limit of concurrent wrong keys be checked", async () => {
     const statuses = await Promise.all(
-      Array.from({ length: 3 * TOKEN_FAILURES_PER_WINDOW }, () =>
+      Array.from({ length: 3 * AUTH_FAILURES_PER_WINDOW }, () =>
         statusOf(exchange(server, "192.0.2.4", { apiKey: "wrong" })),
       ),
     );
-    expect(statuses.filter((status) => status === 401)).toHaveLength(TOKEN_FAILURES_PER_WINDOW);
-    expect(statuses.filter((status) => status === 429)).toHaveLength(2 * TOKEN_FAILURES_PER_WINDOW);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(AUTH_FAILURES_PER_WINDOW);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(2 * AUTH_FAILURES_PER_WINDOW);
+  });
+});
+
+describe("/v1/admin/*: failed admin tokens per client", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN_TOKEN });
+  });
+  afterAll(() => server.shutdown());
+
+  const admin = (client: string, token?: string): Promise<number> =>
+    statusOf(
+      fetch(`${server.url}/v1/admin/integrations`, {
+        headers: {
+          "X-Forwarded-For": client,
+          ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+        },
+      }),
+    );
+
+  it("answers 429 after the limit of wrong tokens, even for the right one, and only to that client", async () => {
+    for (let i = 0; i < AUTH_FAILURES_PER_WINDOW; i += 1) expect(await admin("192.0.2.7", "guess")).toBe(401);
+    expect(await admin("192.0.2.7", "guess")).toBe(429);
+    expect(await admin("192.0.2.7", ADMIN_TOKEN)).toBe(429);
+    expect(await admin("192.0.2.8", ADMIN_TOKEN)).toBe(200);
+  });
+
+  it("does not count a request without a token, nor the right token", async () => {
+    for (let i = 0; i < 2 * AUTH_FAILURES_PER_WINDOW; i += 1) {
+      expect(await admin("192.0.2.9")).toBe(401);
+      expect(await admin("192.0.2.9", ADMIN_TOKEN)).toBe(200);
+    }
   });
 });
 
@@ -101,11 +138,11 @@ describe.skipIf(!REDIS_URL)("POST /v1/auth/token with the redis store", () => {
 
   it("lets no more than the limit of concurrent wrong keys through, spread over both instances", async () => {
     const statuses = await Promise.all(
-      Array.from({ length: 3 * TOKEN_FAILURES_PER_WINDOW }, (_, i) =>
+      Array.from({ length: 3 * AUTH_FAILURES_PER_WINDOW }, (_, i) =>
         statusOf(exchange(servers[i % 2]!, "192.0.2.6", { apiKey: "wrong" })),
       ),
     );
-    expect(statuses.filter((status) => status === 401)).toHaveLength(TOKEN_FAILURES_PER_WINDOW);
-    expect(statuses.filter((status) => status === 429)).toHaveLength(2 * TOKEN_FAILURES_PER_WINDOW);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(AUTH_FAILURES_PER_WINDOW);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(2 * AUTH_FAILURES_PER_WINDOW);
   });
 });

@@ -9,6 +9,7 @@ import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
+import { SentCredentials } from "./sent-credentials.js";
 
 /** A receiver's session cookie is a credential too: never kept in run records. */
 const SET_COOKIE = "set-cookie";
@@ -129,7 +130,8 @@ function compileExpectStatus(text: string): (status: number) => boolean {
     );
 }
 
-type CompiledAuth = (scope: Scope) => { name: string; value: string } | undefined;
+/** The auth header to set, and the secrets it was made of that its value does not show as they are. */
+type CompiledAuth = (scope: Scope) => { name: string; value: string; secrets: readonly string[] } | undefined;
 
 function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler): CompiledAuth {
   if (!auth) return () => undefined;
@@ -139,18 +141,22 @@ function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler
     case "basic": {
       const username = templates.text(auth.username, ["auth", "username"]);
       const password = templates.text(auth.password, ["auth", "password"]);
-      return (scope) => ({
-        name: "Authorization",
-        value: `Basic ${Buffer.from(`${username.render(scope)}:${password.render(scope)}`).toString("base64")}`,
-      });
+      return (scope) => {
+        const pair = `${username.render(scope)}:${password.render(scope)}`;
+        return {
+          name: "Authorization",
+          value: `Basic ${Buffer.from(pair).toString("base64")}`,
+          secrets: [pair, password.render(scope)],
+        };
+      };
     }
     case "bearer": {
       const token = templates.text(auth.token, ["auth", "token"]);
-      return (scope) => ({ name: "Authorization", value: `Bearer ${token.render(scope)}` });
+      return (scope) => ({ name: "Authorization", value: `Bearer ${token.render(scope)}`, secrets: [] });
     }
     case "header": {
       const value = templates.text(auth.value, ["auth", "value"]);
-      return (scope) => ({ name: auth.name, value: value.render(scope) });
+      return (scope) => ({ name: auth.name, value: value.render(scope), secrets: [] });
     }
     default: {
       const unknown: never = auth;
@@ -249,8 +255,12 @@ function excerpt(body: unknown): string {
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 
-function statusError(response: OutgoingResponse, target: string): NodeRunError {
-  const body = excerpt(response.body);
+function statusError(
+  response: OutgoingResponse,
+  target: string,
+  sentCredentials: SentCredentials,
+): NodeRunError {
+  const body = excerpt(sentCredentials.scrub(response.body));
   const message = `${target} answered ${response.status}${body ? `: ${body}` : ""}`;
   if (RETRYABLE_STATUS(response.status)) {
     return new NodeRunError("http-status", message, {
@@ -328,8 +338,9 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
 
       const request = { method, url: target.href, headers: sent, body: rendered.text };
       const response = await ctx.http.send(request, { nodeId, timeoutMs, signal: ctx.signal });
+      const sentCredentials = new SentCredentials(sent, credentials?.name, credentials?.secrets ?? []);
       if (!expectStatus(response.status))
-        throw statusError(response, `${method} ${target.origin}${target.pathname}`);
+        throw statusError(response, `${method} ${target.origin}${target.pathname}`, sentCredentials);
       return {
         output: {
           request: {
@@ -340,8 +351,8 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
           },
           response: {
             status: response.status,
-            headers: redactHeaders(response.headers, SET_COOKIE),
-            body: response.body,
+            headers: sentCredentials.scrub(redactHeaders(response.headers, SET_COOKIE)),
+            body: sentCredentials.scrub(response.body),
           },
         },
       };

@@ -241,6 +241,63 @@ describe("auth", () => {
   });
 });
 
+describe("credentials a receiver echoes back", () => {
+  // An error page quoting the Authorization header, or an echo service: the node's own secrets
+  // must not reach the run record, nor the error message that is logged.
+  const echo = (call: { headers: Record<string, string | string[] | undefined> }) => ({
+    authorization: call.headers["authorization"],
+    apiKey: call.headers["x-api-key"],
+  });
+
+  it.each([
+    ["a bearer", 'auth: { type: bearer, token: "{{ env.SECRET }}" }', "tok-3f9a1c"],
+    ["a basic", 'auth: { type: basic, username: ann, password: "{{ env.SECRET }}" }', "pw-3f9a1c"],
+    ["a header", 'auth: { type: header, name: X-Api-Key, value: "{{ env.SECRET }}" }', "key-3f9a1c"],
+    ["an Authorization header", 'headers: { Authorization: "Token {{ env.SECRET }}" }', "hdr-3f9a1c"],
+  ])("keeps %s credential out of the recorded answer", async (_kind, auth, secret) => {
+    sink.respond((call) => ({
+      status: 200,
+      headers: { "X-Echo": String(call.headers["authorization"] ?? call.headers["x-api-key"]) },
+      body: { echoed: echo(call), text: `you sent ${JSON.stringify(echo(call))} with ${secret}` },
+    }));
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/echo"
+    ${auth}
+`,
+      { env: { SECRET: secret } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    const recorded = JSON.stringify(records);
+    expect(recorded).toContain("[redacted]");
+    expect(recorded).not.toContain(secret);
+    expect(recorded).not.toContain(Buffer.from(`ann:${secret}`).toString("base64"));
+  });
+
+  it("keeps the credential out of the error of a refused call", async () => {
+    sink.respond((call) => ({
+      status: 401,
+      body: `invalid credentials: ${String(call.headers["authorization"])}`,
+    }));
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/refused"
+    auth: { type: bearer, token: "{{ env.SECRET }}" }
+`,
+      { env: { SECRET: "tok-77e0b2" } },
+    );
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toContain("invalid credentials: [redacted]");
+    expect(JSON.stringify(records)).not.toContain("tok-77e0b2");
+  });
+});
+
 describe("bodies and URLs", () => {
   it("sends a string body as rendered text with the default JSON content type", async () => {
     const { outcome, records } = await runYaml(

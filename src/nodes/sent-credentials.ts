@@ -1,0 +1,53 @@
+import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
+
+/**
+ * The credentials an outgoing request carried, so that a receiver echoing them back (an error
+ * page quoting the Authorization header, an echo service) cannot put them in a run record or a
+ * log line: each header value that is redacted in records, and its token without the scheme
+ * ("Bearer <token>"), and any secret the node's auth rendered apart from its header (a password).
+ */
+export class SentCredentials {
+  readonly #secrets: readonly string[];
+
+  constructor(
+    headers: Readonly<Record<string, string>>,
+    authHeader: string | undefined,
+    extra: readonly string[],
+  ) {
+    const secretHeader = authHeader?.toLowerCase();
+    const found = new Set(extra);
+    for (const [name, value] of Object.entries(headers)) {
+      const lower = name.toLowerCase();
+      if (!REDACTED_HEADERS.has(lower) && lower !== secretHeader) continue;
+      found.add(value);
+      const space = value.indexOf(" ");
+      if (space !== -1) found.add(value.slice(space + 1).trim());
+    }
+    found.delete("");
+    // Longest first, so that a token is not half-replaced inside its own header value.
+    this.#secrets = [...found].sort((a, b) => b.length - a.length);
+  }
+
+  /** `value` with every credential replaced by [redacted], strings inside arrays and objects too. */
+  scrub<T>(value: T): T {
+    return this.#secrets.length === 0 ? value : (this.#scrubValue(value) as T);
+  }
+
+  #scrubValue(value: unknown): unknown {
+    if (typeof value === "string") return this.#scrubText(value);
+    if (Array.isArray(value)) return value.map((item) => this.#scrubValue(item));
+    if (value !== null && typeof value === "object") {
+      // No prototype, so a key named __proto__ stays an ordinary key.
+      const copy = Object.create(null) as Record<string, unknown>;
+      for (const [key, item] of Object.entries(value)) copy[this.#scrubText(key)] = this.#scrubValue(item);
+      return copy;
+    }
+    return value;
+  }
+
+  #scrubText(text: string): string {
+    let scrubbed = text;
+    for (const secret of this.#secrets) scrubbed = scrubbed.replaceAll(secret, REDACTED);
+    return scrubbed;
+  }
+}

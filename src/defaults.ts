@@ -66,6 +66,14 @@ export const SIGNATURE_PREFIX = "sha256=";
 
 export const OUTGOING_TIMEOUT = "10s";
 export const OUTGOING_TIMEOUT_MS = 10 * SECOND_MS;
+/** A call holds one of the runner's slots while it waits: longer than this is a mistake. */
+export const OUTGOING_TIMEOUT_MAX = "10m";
+export const OUTGOING_TIMEOUT_MAX_MS = 10 * MINUTE_MS;
+/**
+ * Credentials at least this long are scrubbed from the answer an outgoing node records; a shorter
+ * one (a test's "t") would be found in ordinary data by chance, and mangle it.
+ */
+export const SCRUBBED_CREDENTIAL_MIN_CHARS = 8;
 export const OUTGOING_ATTEMPTS = 3;
 export const OUTGOING_EXPECT_STATUS = "2xx";
 export const OUTGOING_RESPONSE_MAX_BYTES = MIB;

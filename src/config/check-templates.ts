@@ -7,8 +7,9 @@ import type { NodeRegistry } from "../nodes/registry.js";
 import { createTemplateCache } from "../templates/compile-value.js";
 
 /**
- * Compiles every workflow with the real node compilers, so template syntax is checked by the
- * same code that renders at run time; each syntax error is positioned at its string.
+ * Compiles every workflow with the real node compilers, so template syntax (and each value a
+ * node's schema cannot express) is checked by the same code that runs; each error is positioned
+ * at its value.
  */
 export function checkTemplates(
   workflows: readonly Located<WorkflowDoc>[],
@@ -22,9 +23,9 @@ export function checkTemplates(
     const workflow = compileWorkflow(doc, {
       registry,
       templates,
-      onError: (path, message) => {
+      onError: (path, message, code) => {
         failed = true;
-        diagnostics.push(diagnosticAt(source, path, "template-syntax", message));
+        diagnostics.push(diagnosticAt(source, path, code, message));
       },
     });
     if (!failed) compiled.set(doc.id, workflow);

@@ -28,11 +28,12 @@ export interface CompiledWorkflow {
   readonly nodes: ReadonlyMap<string, CompiledWorkflowNode>;
 }
 
-type Reporter = (path: ConfigPath, message: string) => void;
+/** `code` is "template-syntax", or "invalid-value" for a value a node's schema cannot express. */
+type Reporter = (path: ConfigPath, message: string, code: "template-syntax" | "invalid-value") => void;
 
 /**
- * Compiles a workflow that already passed schema and graph validation. Template syntax errors
- * go to `onError` with their path in the workflow document (["nodes", 2, "body", "client",
+ * Compiles a workflow that already passed schema and graph validation. Template syntax errors,
+ * and values a node's schema cannot express, go to `onError` with their path in the workflow document (["nodes", 2, "body", "client",
  * "email"]), so validation can report each at its position; without `onError` the first one throws.
  */
 export function compileWorkflow(
@@ -43,8 +44,8 @@ export function compileWorkflow(
   const { registry, templates: cache } = options;
   const report: Reporter =
     options.onError ??
-    ((path: ConfigPath, message: string) => {
-      throw new InletError("template-syntax", `workflow ${doc.id}, ${formatConfigPath(path)}: ${message}`);
+    ((path, message, code) => {
+      throw new InletError(code, `workflow ${doc.id}, ${formatConfigPath(path)}: ${message}`);
     });
   const nodes = new Map<string, CompiledWorkflowNode>();
   doc.nodes.forEach((node, index) => {
@@ -55,9 +56,11 @@ export function compileWorkflow(
     const templates = createTemplateCompiler({
       strict,
       cache,
-      onError: (path, message) => report(["nodes", index, ...path], message),
+      onError: (path, message) => report(["nodes", index, ...path], message, "template-syntax"),
     });
-    const compiled = nodeType.compile(node, { templates });
+    const invalid = (path: ConfigPath, message: string): void =>
+      report(["nodes", index, ...path], message, "invalid-value");
+    const compiled = nodeType.compile(node, { templates, invalid });
     nodes.set(node.id, Object.freeze({ id: node.id, type: node.type, compiled }));
   });
   return Object.freeze({

@@ -1,5 +1,5 @@
 import type { SchemaObject } from "ajv";
-import type { TemplateCompiler, TemplateScope } from "../templates/compile-value.js";
+import type { ConfigPath, TemplateCompiler, TemplateScope } from "../templates/compile-value.js";
 
 /** A request an outgoing node sends; header names as written, values already rendered. */
 export interface OutgoingRequest {
@@ -30,6 +30,8 @@ export interface HttpTransport {
 export interface CompileDeps {
   /** Compiles template strings; positions of errors are reported relative to the node. */
   readonly templates: TemplateCompiler;
+  /** Reports a value the node's schema cannot express (a range), at its path in the node. */
+  readonly invalid: (path: ConfigPath, message: string) => void;
 }
 
 export interface RunContext {

@@ -293,6 +293,9 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
   const auth = compileAuth(config.auth, templates);
   const body = compileBody(config.body, templates);
   const timeoutMs = parseDurationMs(config.timeout ?? defaults.OUTGOING_TIMEOUT);
+  if (timeoutMs < 1 || timeoutMs > defaults.OUTGOING_TIMEOUT_MAX_MS) {
+    deps.invalid(["timeout"], `timeout must be from 1ms to ${defaults.OUTGOING_TIMEOUT_MAX}`);
+  }
   const expectStatus = compileExpectStatus(config.expectStatus ?? defaults.OUTGOING_EXPECT_STATUS);
 
   function renderBody(

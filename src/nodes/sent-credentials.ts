@@ -1,3 +1,4 @@
+import { SCRUBBED_CREDENTIAL_MIN_CHARS } from "../defaults.js";
 import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 
 /**
@@ -23,9 +24,10 @@ export class SentCredentials {
       const space = value.indexOf(" ");
       if (space !== -1) found.add(value.slice(space + 1).trim());
     }
-    found.delete("");
     // Longest first, so that a token is not half-replaced inside its own header value.
-    this.#secrets = [...found].sort((a, b) => b.length - a.length);
+    this.#secrets = [...found]
+      .filter((secret) => secret.length >= SCRUBBED_CREDENTIAL_MIN_CHARS)
+      .sort((a, b) => b.length - a.length);
   }
 
   /** `value` with every credential replaced by [redacted], strings inside arrays and objects too. */

@@ -176,6 +176,19 @@ describe("loading a config", () => {
     ).toEqual(["workflows/w.yaml:12:14: template-syntax"]);
   });
 
+  it.each(["0s", "30d"])(
+    "refuses an outgoing timeout of %s, which could not be kept, at its value",
+    async (timeout) => {
+      const nodes = `  - id: send\n    type: outgoing-integration\n    method: POST\n    url: http://example.test/\n    timeout: ${timeout}\n`;
+      expect(
+        await problems({
+          "integrations/a.yaml": integration("shop", ENDPOINT_A),
+          "workflows/w.yaml": workflow("w", nodes),
+        }),
+      ).toEqual(["workflows/w.yaml:11:14: invalid-value"]);
+    },
+  );
+
   it("reports every problem of every file at once", async () => {
     const found = await problems({
       "integrations/a.yaml": integration("a", "nope"),

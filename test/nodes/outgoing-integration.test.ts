@@ -277,6 +277,20 @@ describe("credentials a receiver echoes back", () => {
     expect(recorded).not.toContain(Buffer.from(`ann:${secret}`).toString("base64"));
   });
 
+  it("leaves the answer as it came when the credential is too short to tell from data", async () => {
+    sink.respond(() => ({ status: 200, body: { id: "evt-9" } }));
+    const { records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/short"
+    auth: { type: bearer, token: "t" }
+`,
+    );
+    expect(records[0]?.output).toMatchObject({ response: { body: { id: "evt-9" } } });
+  });
+
   it("keeps the credential out of the error of a refused call", async () => {
     sink.respond((call) => ({
       status: 401,

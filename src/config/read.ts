@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
@@ -32,7 +32,7 @@ export async function readConfigDir(dir: string): Promise<ReadResult> {
   const files: string[] = [];
   let foldersFound = 0;
   for (const folder of CONFIG_FOLDERS) {
-    const found = await listYamlFiles(path.join(dir, folder));
+    const found = await listYamlFiles(path.join(dir, folder), diagnostics);
     if (found) {
       foldersFound += 1;
       files.push(...found);
@@ -89,34 +89,69 @@ export function parseFile(
       }
       return;
     }
-    if (document.contents === null) return;
     let value: unknown;
     try {
       // Cloned so that its strings are copies: the parser's are slices of the file's text, and
       // one kept by a snapshot (an id, a node type) would keep the whole file in memory.
       value = structuredClone(document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
     } catch (error) {
-      const pos = lineCounter.linePos(document.contents.range?.[0] ?? 0);
+      const pos = lineCounter.linePos(document.contents?.range?.[0] ?? 0);
       diagnostics.push({ file, ...pos, code: "yaml-syntax", severity: "error", message: String(error) });
       return;
     }
+    // An empty document (a file ending in `---`, as generators write them, or only comments)
+    // holds nothing; the parser gives it a null scalar, not null contents.
+    if (value === null || value === undefined) return;
     documents.push({ file, document, lineCounter, index, value });
   });
   return { documents, diagnostics };
 }
 
-async function listYamlFiles(dir: string): Promise<string[] | undefined> {
-  let entries;
+/**
+ * The YAML files under `dir`, recursively, in a stable order; undefined when `dir` does not exist.
+ * Symbolic links are followed (a Kubernetes ConfigMap mounts each file as one), a folder reached
+ * twice is read once, and a name starting with "." is skipped, folders too (editors' backups, and
+ * the ConfigMap's hidden copies of the files its links point to). What cannot be read is reported.
+ */
+async function listYamlFiles(dir: string, diagnostics: Diagnostic[]): Promise<string[] | undefined> {
+  const files: string[] = [];
+  const visited = new Set<string>();
+  const report = (where: string, error: unknown): void => {
+    diagnostics.push({
+      file: displayPath(where),
+      line: 1,
+      col: 1,
+      code: "io",
+      severity: "error",
+      message: String(error),
+    });
+  };
+
+  async function walk(folder: string): Promise<void> {
+    const real = await realpath(folder);
+    if (visited.has(real)) return;
+    visited.add(real);
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith(".")) continue;
+      const full = path.join(folder, entry.name);
+      const target = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+      if (target === undefined) {
+        if (YAML_FILE.test(entry.name)) report(full, new Error("a symbolic link to nothing"));
+      } else if (target.isDirectory()) {
+        await walk(full).catch((error: unknown) => report(full, error));
+      } else if (target.isFile() && YAML_FILE.test(entry.name)) {
+        files.push(full);
+      }
+    }
+  }
+
   try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    await walk(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
+    report(dir, error);
   }
-  return entries
-    .filter((entry) => entry.isFile() && YAML_FILE.test(entry.name) && !entry.name.startsWith("."))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
+  return files.sort();
 }
 
 function displayPath(absolute: string): string {

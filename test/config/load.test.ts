@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createConfigLoader } from "../../src/config/load.js";
@@ -49,6 +50,52 @@ describe("loading a config", () => {
     const result = await loader.load(project.dir);
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.config.set.integrations.map(({ doc }) => doc.id)).toEqual(["a", "b"]);
+  });
+
+  it.each([
+    ["a trailing ---", `${integration("a", ENDPOINT_A)}---\n`],
+    [
+      "a leading --- and a document of comments only",
+      `---\n# generated\n---\n${integration("a", ENDPOINT_A)}`,
+    ],
+  ])("skips the empty documents of a file with %s", async (_what, text) => {
+    expect(await problems({ "integrations/a.yaml": text })).toEqual([]);
+  });
+
+  it("follows symbolic links to files and folders, as a Kubernetes ConfigMap mounts them, and skips dot-folders", async () => {
+    project = await tempProject({ "integrations/.gitkeep": "" });
+    const dir = project.dir;
+    // What a ConfigMap mount looks like: a.yaml → ..data/a.yaml, ..data → ..2026_12_06/.
+    mkdirSync(path.join(dir, "integrations/..2026_12_06"));
+    writeFileSync(path.join(dir, "integrations/..2026_12_06/a.yaml"), integration("a", ENDPOINT_A));
+    symlinkSync("..2026_12_06", path.join(dir, "integrations/..data"));
+    symlinkSync("..data/a.yaml", path.join(dir, "integrations/a.yaml"));
+    // A shared folder linked in, and a link back up the tree that must not loop.
+    mkdirSync(path.join(dir, "shared"));
+    writeFileSync(path.join(dir, "shared/b.yaml"), integration("b", ENDPOINT_B));
+    symlinkSync(path.join(dir, "shared"), path.join(dir, "integrations/shared"));
+    symlinkSync(path.join(dir, "integrations"), path.join(dir, "shared/loop"));
+    const result = await loader.load(dir);
+    expect(result.ok ? [] : result.diagnostics).toEqual([]);
+    if (result.ok) expect(result.config.set.integrations.map(({ doc }) => doc.id).sort()).toEqual(["a", "b"]);
+  });
+
+  it("reports a link to nothing, and a config folder that is not a folder, as io problems at their path", async () => {
+    project = await tempProject({ "workflows/.gitkeep": "" });
+    const dir = project.dir;
+    rmSync(path.join(dir, "integrations"), { recursive: true, force: true });
+    writeFileSync(path.join(dir, "integrations"), "not a folder");
+    const diagnostics = async () => {
+      const result = await loader.load(dir);
+      return result.ok ? [] : result.diagnostics.map((d) => `${path.relative(dir, d.file)}: ${d.code}`);
+    };
+    expect(await diagnostics()).toEqual(["integrations: io"]);
+    rmSync(path.join(dir, "integrations"));
+    mkdirSync(path.join(dir, "integrations"));
+    symlinkSync("gone.yaml", path.join(dir, "integrations/a.yaml"));
+    expect(await diagnostics()).toEqual(["integrations/a.yaml: io"]);
+    renameSync(path.join(dir, "integrations/a.yaml"), path.join(dir, "integrations/.a.yaml"));
+    expect(await diagnostics()).toEqual([]);
   });
 
   it("positions a problem in the second document of a file on its own line", async () => {

@@ -23,6 +23,10 @@ export const HTTP_ERRORS = {
   "invalid-api-key": { status: 401, message: "The API key is unknown, disabled or wrong" },
   "admin-unauthorized": { status: 401, message: "Send Authorization: Bearer <INLET_ADMIN_TOKEN>" },
   "run-not-failed": { status: 409, message: "Only a failed run can be retried" },
+  "workflow-disabled": {
+    status: 409,
+    message: "The run's workflow is disabled: enable it before retrying its runs",
+  },
   "rate-limited": { status: 429, message: "Too many requests to this integration; retry later" },
   "too-many-failures": { status: 429, message: "Too many failed attempts from this client; retry later" },
   "store-unavailable": { status: 503, message: "The store cannot be reached; retry later" },

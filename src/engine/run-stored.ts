@@ -3,6 +3,7 @@ import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { Metrics } from "../metrics.js";
 import type { HttpTransport } from "../nodes/node-type.js";
 import type { NodeRecord, RunRef, Store } from "../store/store.js";
+import type { CompiledWorkflow } from "./compile-workflow.js";
 import { executeRun } from "./execute-run.js";
 
 /**
@@ -35,10 +36,8 @@ export async function executeStoredRun(
   if (!record || record.status === "succeeded" || record.status === "failed") return "finished";
   const workflow = deps.holder.current.workflows.get(ref.workflow);
   const event = await store.getEvent(ref.eventId);
-  if (!workflow || !event) {
-    const error = workflow
-      ? `event ${ref.eventId} is no longer stored`
-      : `workflow "${ref.workflow}" no longer exists`;
+  if (!workflow?.enabled || !event) {
+    const error = unrunnable(ref, workflow);
     await store.finishRun(ref.runId, { status: "failed", finishedAt: new Date().toISOString(), error });
     deps.metrics.runs.inc({ workflow: ref.workflow, status: "failed" });
     return "finished";
@@ -83,6 +82,17 @@ export async function executeStoredRun(
     `run ${result.status}`,
   );
   return "finished";
+}
+
+/**
+ * Why a run cannot execute, when its workflow or event is missing. A disabled workflow (SPEC 9.2
+ * runs only enabled ones) fails its queued and resumed runs too: disabling is how an operator
+ * stops a workflow sending, and a failed run can be retried once it is enabled again.
+ */
+function unrunnable(ref: RunRef, workflow: CompiledWorkflow | undefined): string {
+  if (!workflow) return `workflow "${ref.workflow}" no longer exists`;
+  if (!workflow.enabled) return `workflow "${ref.workflow}" is disabled`;
+  return `event ${ref.eventId} is no longer stored`;
 }
 
 /**

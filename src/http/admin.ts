@@ -14,6 +14,9 @@ import { refuseIfOver, type FailureLimit, type RateLimits } from "./rate-limit.j
 
 const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed"];
 
+/** Plain decimal digits only: Number() would also take `1e2`, `0x10`, ` 5` and `5.0`. */
+const LIMIT_PATTERN = /^[1-9][0-9]*$/;
+
 export interface AdminDeps {
   readonly adminToken: string;
   readonly holder: SnapshotHolder;
@@ -56,18 +59,12 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.get("/v1/admin/runs", async (req, res) => {
-    const status = nonEmpty(req.query["status"]);
+    const status = nonEmpty(singleParam(req.query, "status"));
     if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) {
       throw httpError("invalid-request", { message: `status must be one of ${RUN_STATUSES.join(", ")}` });
     }
-    const limitText = nonEmpty(req.query["limit"]);
-    const limit = limitText === undefined ? defaults.RUNS_PAGE_DEFAULT : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > defaults.RUNS_PAGE_MAX) {
-      throw httpError("invalid-request", {
-        message: `limit must be an integer from 1 to ${defaults.RUNS_PAGE_MAX}`,
-      });
-    }
-    const workflow = nonEmpty(req.query["workflow"]);
+    const limit = runsLimit(nonEmpty(singleParam(req.query, "limit")));
+    const workflow = nonEmpty(singleParam(req.query, "workflow"));
     const runs = await deps.store.listRuns({ workflow, status: status as RunStatus | undefined, limit });
     sendJson(res, 200, { runs: runs.map(({ nodes: _nodes, ...summary }) => summary) });
   });
@@ -82,6 +79,12 @@ export function adminRoutes(deps: AdminDeps): Router {
     const run = await deps.store.getRun(String(req.params["runId"]));
     if (!run) throw httpError("not-found", { message: "No run with this id" });
     if (run.status !== "failed") throw httpError("run-not-failed");
+    // A workflow that no longer exists is let through: its run fails saying so, as a resumed one does.
+    if (deps.holder.current.workflows.get(run.workflow)?.enabled === false) {
+      throw httpError("workflow-disabled", {
+        message: `Workflow "${run.workflow}" is disabled: enable it before retrying its runs`,
+      });
+    }
     const retry = await deps.store.createRun({ workflow: run.workflow, eventId: run.eventId });
     await deps.dispatcher.dispatch([retry]);
     sendJson(res, 202, { runId: retry.runId, retryOf: run.runId, status: "queued" });
@@ -169,7 +172,31 @@ function requireAdminToken(
   };
 }
 
+/**
+ * One query parameter's text, "" when absent. A repeated or bracketed one (`?status=a&status=b`,
+ * `?status[]=a`) is refused: read as no filter, it would answer more than the caller asked for.
+ */
+function singleParam(query: Request["query"], name: string): string {
+  const value = query[name];
+  const bracketed = Object.keys(query).some((key) => key.startsWith(`${name}[`));
+  if (bracketed || (value !== undefined && typeof value !== "string")) {
+    throw httpError("invalid-request", { message: `${name} must be given once, as one value` });
+  }
+  return value ?? "";
+}
+
 /** `?workflow=&status=` (empty values, as SPEC 6 writes them) means no filter. */
-function nonEmpty(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
+function nonEmpty(value: string): string | undefined {
+  return value !== "" ? value : undefined;
+}
+
+/** `?limit=`: absent or empty is the default page. */
+function runsLimit(text: string | undefined): number {
+  if (text === undefined) return defaults.RUNS_PAGE_DEFAULT;
+  if (!LIMIT_PATTERN.test(text) || Number(text) > defaults.RUNS_PAGE_MAX) {
+    throw httpError("invalid-request", {
+      message: `limit must be an integer from 1 to ${defaults.RUNS_PAGE_MAX}`,
+    });
+  }
+  return Number(text);
 }

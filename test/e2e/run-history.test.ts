@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
@@ -92,6 +93,12 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
     return { run: answer.body, text: answer.text };
   }
 
+  /** Replaces workflow `forward` and reloads, as an operator editing its file does. */
+  async function reloadWith(forwardYaml: string): Promise<void> {
+    await project.writeAtomically("workflows/forward.yaml", forwardYaml);
+    expect(await server.reloader.reload("test")).toBe(true);
+  }
+
   const callsFor = (eventId: string): SinkCall[] =>
     sink.calls.filter((call) => (JSON.parse(call.body) as { eventId: string }).eventId === eventId);
 
@@ -156,6 +163,38 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
       expect((await admin(server.url, "/v1/admin/runs", { token: "not-the-token" })).status).toBe(401);
       expect((await fetch(`${server.url}/v1/admin/runs`)).status).toBe(401);
       expect((await admin(server.url, "/v1/admin/runs/no-such-run")).status).toBe(404);
+    });
+
+    it("refuses a repeated or bracketed parameter, and a limit not in plain digits, with 400; empty ones are no filter", async () => {
+      const eventId = await accept({ id: "o-1" });
+      await finishedRun(eventId, "forward");
+      await finishedRun(eventId, "tally");
+      for (const query of [
+        "?status=failed&status=bogus",
+        "?status=failed&status=failed",
+        "?status[]=failed",
+        "?status[x]=failed",
+        "?workflow=forward&workflow=tally",
+        "?workflow[]=forward",
+        "?limit=1&limit=1",
+        "?limit[]=1",
+        "?limit=1e2",
+        "?limit=0x10",
+        "?limit=1.0",
+        "?limit=+5",
+        "?limit=05",
+        "?limit=%201",
+        "?limit=501",
+      ]) {
+        const answer = await admin<{ error: { code: string } }>(server.url, `/v1/admin/runs${query}`);
+        expect({ query, status: answer.status, code: answer.body.error.code }).toEqual({
+          query,
+          status: 400,
+          code: "invalid-request",
+        });
+      }
+      expect(await listRuns(server.url, "?workflow=&status=&limit=")).toHaveLength(2);
+      expect(await listRuns(server.url, "?workflow=&status=succeeded&limit=500")).toHaveLength(2);
     });
   });
 
@@ -279,6 +318,64 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
       expect((await admin(server.url, "/v1/admin/runs/no-such-run/retry", { method: "POST" })).status).toBe(
         404,
       );
+      expect(callsFor(eventId)).toHaveLength(1);
+    });
+
+    it("refuses to replay a run of a disabled workflow (409 workflow-disabled), sending nothing, and replays it once enabled again", async () => {
+      sink.respond(() => ({ status: 400, body: { error: "unknown customer" } }));
+      const eventId = await accept({ id: "o-disabled" });
+      const failed = await finishedRun(eventId);
+      expect(failed.status).toBe("failed");
+      const enabledYaml = await readFile(path.join(project.dir, "workflows/forward.yaml"), "utf8");
+      await reloadWith(enabledYaml.replace("id: forward\n", "id: forward\nenabled: false\n"));
+      sink.respond(() => ({ status: 200, body: { ok: true } }));
+
+      const refused = await admin<{ error: { code: string; message: string } }>(
+        server.url,
+        `/v1/admin/runs/${failed.runId}/retry`,
+        { method: "POST" },
+      );
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe("workflow-disabled");
+      expect(refused.body.error.message).toMatch(/"forward".*enable it/);
+      const forEvent = async (): Promise<RunSummary[]> =>
+        (await listRuns(server.url, "?workflow=forward")).filter((r) => r.eventId === eventId);
+      expect((await forEvent()).map((r) => r.runId)).toEqual([failed.runId]);
+      expect(callsFor(eventId)).toHaveLength(1);
+
+      await reloadWith(enabledYaml);
+      const retry = await admin<{ runId: string }>(server.url, `/v1/admin/runs/${failed.runId}/retry`, {
+        method: "POST",
+      });
+      expect(retry.status).toBe(202);
+      const replayed = await eventually(async () => {
+        const { run } = await runDetail(retry.body.runId);
+        if (run.status !== "succeeded") throw new Error(`the replay is ${run.status}`);
+        return run;
+      });
+      expect(replayed.eventId).toBe(eventId);
+      expect(callsFor(eventId)).toHaveLength(2);
+    });
+
+    it("replays a run of a workflow that no longer exists as a new run that fails saying so, sending nothing", async () => {
+      sink.respond(() => ({ status: 400, body: { error: "unknown customer" } }));
+      const eventId = await accept({ id: "o-removed" });
+      const failed = await finishedRun(eventId);
+      expect(failed.status).toBe("failed");
+      await project.remove("workflows/forward.yaml");
+      expect(await server.reloader.reload("test")).toBe(true);
+
+      const retry = await admin<{ runId: string }>(server.url, `/v1/admin/runs/${failed.runId}/retry`, {
+        method: "POST",
+      });
+      expect(retry.status).toBe(202);
+      const replayed = await eventually(async () => {
+        const { run } = await runDetail(retry.body.runId);
+        if (run.status !== "failed") throw new Error(`the replay is ${run.status}`);
+        return run;
+      });
+      expect(replayed.error).toBe('workflow "forward" no longer exists');
+      expect(replayed.nodes).toEqual([]);
       expect(callsFor(eventId)).toHaveLength(1);
     });
 

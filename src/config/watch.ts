@@ -1,11 +1,9 @@
-import { watch, type FSWatcher } from "node:fs";
-import path from "node:path";
 import type { Logger } from "pino";
-import { CONFIG_FOLDERS } from "./read.js";
 import type { ConfigLoader } from "./load.js";
 import { buildSnapshot, type Snapshot, type SnapshotDeps } from "./snapshot.js";
 import type { SnapshotHolder } from "./snapshot-holder.js";
 import { formatText } from "./format/text.js";
+import { watchConfigDir } from "./watch-dir.js";
 import type { Metrics } from "../metrics.js";
 
 export interface Reloader {
@@ -17,7 +15,8 @@ export interface Reloader {
 /**
  * Hot reload (SPEC 9.1): file changes (debounced, so a burst of editor writes or a
  * rename-on-save becomes one reload) and explicit calls (SIGHUP) reload the whole set. Reloads
- * never overlap; a trigger during a reload schedules exactly one more.
+ * never overlap; a trigger during a reload schedules exactly one more. After close(), nothing
+ * reloads or swaps any more: shutdown may already have closed what a swap would touch.
  */
 export function createReloader(options: {
   holder: SnapshotHolder;
@@ -35,10 +34,16 @@ export function createReloader(options: {
   let running: Promise<boolean> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
 
   async function reloadOnce(reason: string): Promise<boolean> {
     const startedAt = new Date();
     const loaded = await loader.load(dir);
+    if (closed) {
+      // Loaded while shutting down: a swap now would hand the new config to a closing store.
+      logger.info({ reason }, "config reload discarded: reloading has stopped");
+      return false;
+    }
     const built = loaded.ok ? buildSnapshot(loaded.config, options.snapshotDeps()) : loaded;
     if (!built.ok) {
       holder.recordFailure(startedAt, built.diagnostics);
@@ -58,6 +63,7 @@ export function createReloader(options: {
   }
 
   function reload(reason: string): Promise<boolean> {
+    if (closed) return Promise.resolve(false);
     if (running) {
       again = true;
       return running;
@@ -69,15 +75,15 @@ export function createReloader(options: {
       })
       .finally(() => {
         running = undefined;
-        if (again) {
-          again = false;
-          void reload("changed during reload");
-        }
+        const queued = again && !closed;
+        again = false;
+        if (queued) void reload("changed during reload");
       });
     return running;
   }
 
   function schedule(file: string): void {
+    if (closed) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       // Errors are already logged inside reload; the watcher has nobody else to tell.
@@ -85,29 +91,14 @@ export function createReloader(options: {
     }, options.debounceMs);
   }
 
-  const watchers: FSWatcher[] = [];
-  if (options.watch) {
-    for (const folder of CONFIG_FOLDERS) {
-      const folderPath = path.join(dir, folder);
-      try {
-        const watcher = watch(folderPath, { recursive: true }, (_event, file) =>
-          schedule(String(file ?? folder)),
-        );
-        watcher.on("error", (error) =>
-          logger.warn({ err: error, folder: folderPath }, "config watcher error"),
-        );
-        watchers.push(watcher);
-      } catch (error) {
-        logger.warn({ err: error, folder: folderPath }, "cannot watch config folder; SIGHUP still reloads");
-      }
-    }
-  }
+  const watcher = options.watch ? watchConfigDir(dir, logger, schedule) : undefined;
 
   return {
     reload,
     close() {
+      closed = true;
       clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      watcher?.close();
     },
   };
 }

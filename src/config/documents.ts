@@ -146,13 +146,15 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
       type: "object",
       required: ["type"],
       properties: { type: { enum: ["none", "jwt", "signature"] } },
+      // Each `if` requires `type`: without it, a missing type would pass every `if` and report
+      // every branch's fields as wrong, besides the missing type itself.
       allOf: [
         {
-          if: { properties: { type: { const: "none" } } },
+          if: { required: ["type"], properties: { type: { const: "none" } } },
           then: { properties: { type: true }, additionalProperties: false },
         },
         {
-          if: { properties: { type: { const: "jwt" } } },
+          if: { required: ["type"], properties: { type: { const: "jwt" } } },
           then: {
             if: { properties: { jwks: true }, required: ["jwks"] },
             then: {
@@ -184,7 +186,7 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
           },
         },
         {
-          if: { properties: { type: { const: "signature" } } },
+          if: { required: ["type"], properties: { type: { const: "signature" } } },
           then: {
             required: ["secretEnv"],
             properties: {

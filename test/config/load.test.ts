@@ -121,6 +121,14 @@ describe("loading a config", () => {
     ).toEqual(['missing required field "endpoint"']);
   });
 
+  it("reports only the missing type of an auth that lacks one, not every kind's fields", async () => {
+    expect(
+      await messages({
+        "integrations/a.yaml": `kind: Integration\nid: a\nendpoint: ${ENDPOINT_A}\nauth:\n  apiKey: shop\n`,
+      }),
+    ).toEqual(['auth: missing required field "type"']);
+  });
+
   it("points at the key of an unknown field", async () => {
     expect(await problems({ "integrations/a.yaml": integration("a", ENDPOINT_A, "colour: red\n") })).toEqual([
       "integrations/a.yaml:6:1: schema",

@@ -21,6 +21,11 @@ export const LOG_LEVEL = "info";
 
 export const DEDUP_TTL = "7d";
 export const DEDUP_TTL_MS = 7 * DAY_MS;
+/** Past this a dedup key outlives any retry worth catching; far past it Redis refuses the expiry. */
+export const DEDUP_TTL_MIN = "1s";
+export const DEDUP_TTL_MIN_MS = SECOND_MS;
+export const DEDUP_TTL_MAX = "365d";
+export const DEDUP_TTL_MAX_MS = 365 * DAY_MS;
 export const DEDUP_MAX_PARAMS = 5;
 /** How often expired dedup keys are swept in stores that do not expire keys themselves. */
 export const DEDUP_SWEEP_CRON = "*/5 * * * *";

@@ -3,7 +3,13 @@ import type { Diagnostic } from "./diagnostics.js";
 import type { Located } from "./located.js";
 import { diagnosticAt } from "./positions.js";
 import { parseDurationMs } from "./units.js";
-import { TOKEN_TTL_MAX_MS } from "../defaults.js";
+import {
+  DEDUP_TTL_MAX,
+  DEDUP_TTL_MAX_MS,
+  DEDUP_TTL_MIN,
+  DEDUP_TTL_MIN_MS,
+  TOKEN_TTL_MAX_MS,
+} from "../defaults.js";
 import { parsePath } from "../ingest/paths.js";
 
 export interface DocumentSet {
@@ -15,7 +21,7 @@ export interface DocumentSet {
 
 /**
  * Checks that need the whole set: unique ids per kind and unique endpoints, references between
- * documents, and values the schema cannot express (dedup paths, the token TTL cap).
+ * documents, and values the schema cannot express (dedup paths, the dedup and token TTL ranges).
  */
 export function checkReferences(set: DocumentSet): Diagnostic[] {
   const diagnostics: Diagnostic[] = [
@@ -33,6 +39,19 @@ export function checkReferences(set: DocumentSet): Diagnostic[] {
       diagnostics.push(
         diagnosticAt(source, ["auth", "apiKey"], "unknown-ref", `no ApiKey with id "${doc.auth.apiKey}"`),
       );
+    }
+    if (doc.dedup?.ttl !== undefined) {
+      const ttlMs = parseDurationMs(doc.dedup.ttl);
+      if (ttlMs < DEDUP_TTL_MIN_MS || ttlMs > DEDUP_TTL_MAX_MS) {
+        diagnostics.push(
+          diagnosticAt(
+            source,
+            ["dedup", "ttl"],
+            "invalid-value",
+            `dedup.ttl must be from ${DEDUP_TTL_MIN} to ${DEDUP_TTL_MAX}`,
+          ),
+        );
+      }
     }
     if (doc.dedup && "params" in doc.dedup) {
       doc.dedup.params.forEach((param, index) => {

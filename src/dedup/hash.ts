@@ -56,7 +56,7 @@ function redactedMessage(what: string): string {
 
 /**
  * Hex SHA-256 identifying the request for deduplication, or null ("skipped") when none of the
- * params is present or the header is missing. Each param is encoded as an absence marker or as
+ * params is present or the header is missing (an empty header or query value counts as missing). Each param is encoded as an absence marker or as
  * its canonical JSON (object keys sorted), one per line: JSON never contains a raw newline, so
  * the encoding is unambiguous, and an absent param differs from a JSON null.
  *
@@ -73,15 +73,17 @@ export function computeDedupHash(
   bodyText?: string,
 ): string | null {
   if (policy.kind === "header") {
-    const value = request.headers[policy.header];
-    if (value === undefined || value.trim() === "") return null;
-    return sha256Hex(HEADER_PREFIX + value);
+    const value = valueAtPath(request.headers, [policy.header]);
+    if (isBlank(value)) return null;
+    return sha256Hex(HEADER_PREFIX + String(value));
   }
   let text = PARAMS_PREFIX;
   let present = false;
   for (const param of policy.params) {
     const value = valueAtPath(rootValue(param.root, request), param.segments);
-    if (value === undefined) {
+    // An empty header or query value is a proxy's placeholder, not an identity: were it one, every
+    // request carrying it would be a duplicate of the first. An empty body value is the sender's data.
+    if (value === undefined || (param.root !== "body" && isBlank(value))) {
       text += ABSENT;
     } else {
       present = true;
@@ -94,6 +96,11 @@ export function computeDedupHash(
     }
   }
   return present ? sha256Hex(text) : null;
+}
+
+/** Missing, or text of only whitespace (headers and query values are text). */
+function isBlank(value: unknown): boolean {
+  return value === undefined || (typeof value === "string" && value.trim() === "");
 }
 
 /** An integer beyond the exact range: JSON.parse may have rounded the digits it was sent as. */

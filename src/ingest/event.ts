@@ -41,7 +41,11 @@ export function redactHeaders(
     const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
-    out[lower] = REDACTED_HEADERS.has(lower) ? REDACTED : Array.isArray(value) ? value.join(", ") : value;
+    const text = REDACTED_HEADERS.has(lower) ? REDACTED : Array.isArray(value) ? value.join(", ") : value;
+    // Assigned, a header named __proto__ would set the prototype (a string: ignored) and be lost.
+    if (lower === "__proto__")
+      Object.defineProperty(out, lower, { value: text, enumerable: true, writable: true });
+    else out[lower] = text;
   }
   return out;
 }

@@ -244,6 +244,18 @@ describe("loading a config", () => {
     },
   );
 
+  it.each(["0s", "366d"])("refuses a dedup ttl of %s at its value", async (ttl) => {
+    expect(
+      await problems({
+        "integrations/a.yaml": integration(
+          "shop",
+          ENDPOINT_A,
+          `dedup:\n  params: [body.id]\n  ttl: ${ttl}\n`,
+        ),
+      }),
+    ).toEqual(["integrations/a.yaml:8:8: invalid-value"]);
+  });
+
   it("reports every problem of every file at once", async () => {
     const found = await problems({
       "integrations/a.yaml": integration("a", "nope"),

@@ -153,8 +153,27 @@ describe("computeDedupHash", () => {
     expect(computeDedupHash(byNumber, request({ order_number: 2 ** 60 }))).toBeNull();
   });
 
-  it("does not read inherited properties", () => {
+  it("does not read inherited properties, of the body nor of the headers", () => {
     const proto = policy({ params: ["body.constructor", "body.__proto__"] });
     expect(computeDedupHash(proto, request({}))).toBeNull();
+    expect(computeDedupHash(policy({ header: "constructor" }), request({}))).toBeNull();
+    expect(computeDedupHash(policy({ params: ["headers.constructor"] }), request({}))).toBeNull();
+  });
+
+  it("counts an empty header or query value as absent in params mode, an empty body value as present", () => {
+    const byAll = policy({ params: ["body.order", "headers.x-request-id", "query.q"] });
+    // Two different orders whose proxy sent an empty id must not be one key.
+    expect(computeDedupHash(byAll, request({ order: 1 }, { "x-request-id": "" }, { q: " " }))).toBe(
+      computeDedupHash(byAll, request({ order: 1 })),
+    );
+    expect(
+      computeDedupHash(
+        policy({ params: ["headers.x-request-id", "query.q"] }),
+        request({}, { "x-request-id": " " }, { q: "" }),
+      ),
+    ).toBeNull();
+    expect(computeDedupHash(policy({ params: ["body.order"] }), request({ order: "" }))).toMatch(
+      /^[0-9a-f]{64}$/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { serializeEvent, type IncomingEvent } from "../../src/ingest/event.js";
+import { redactHeaders, serializeEvent, type IncomingEvent } from "../../src/ingest/event.js";
 
 /** Every field set, so a field serializeEvent leaves out shows as a difference. */
 const event: IncomingEvent = {
@@ -23,5 +23,22 @@ describe("serializeEvent", () => {
     const json = serializeEvent(event, bodyJson);
     expect(JSON.parse(json)).toStrictEqual(JSON.parse(JSON.stringify(event)));
     expect(json).toContain(`"body":${bodyJson}}`);
+  });
+});
+
+describe("redactHeaders", () => {
+  it("redacts credentials, joins repeated headers, and keeps a header named __proto__ as a header", () => {
+    // JSON.parse makes __proto__ an own key, as an object literal would not.
+    const headers = redactHeaders(
+      JSON.parse('{"Authorization":"Bearer x","X-Tag":["a","b"],"__proto__":"p"}') as Record<
+        string,
+        string | string[]
+      >,
+    );
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.hasOwn(headers, "__proto__")).toBe(true);
+    expect(JSON.parse(JSON.stringify(headers))).toEqual(
+      JSON.parse('{"authorization":"[redacted]","x-tag":"a, b","__proto__":"p"}'),
+    );
   });
 });

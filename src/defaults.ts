@@ -171,3 +171,6 @@ export const SQLITE_CHECKPOINT_RESTART_PAGES = 16_000;
 export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 /** Longest wait for the checkpoint thread to close its connection on shutdown before it is terminated. */
 export const SQLITE_CHECKPOINT_STOP_MS = 5000;
+
+/** How long `inlet runs` and `inlet samples` wait for the server's answer. */
+export const ADMIN_CLIENT_TIMEOUT_MS = 10 * SECOND_MS;

@@ -25,6 +25,12 @@ const program = new Command("inlet")
   .addCommand(samplesCommand())
   .addCommand(runsCommand());
 
+// A reader that stops early (`inlet flatten big.json | head`) is not an error of inlet's.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`inlet: ${errorMessage(error)}\n`);
   if (!(error instanceof InletError)) process.stderr.write(`${(error as Error).stack ?? ""}\n`);

@@ -20,14 +20,20 @@ export async function adminRequest(
   if (!token) throw new InletError("no-admin-token", "set INLET_ADMIN_TOKEN to the server's admin token");
   let response: Response;
   try {
-    response = await fetch(`${base}${path}`, { method, headers: { Authorization: `Bearer ${token}` } });
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}` },
+      // A server that takes the connection and never answers must not stall a CI step.
+      signal: AbortSignal.timeout(defaults.ADMIN_CLIENT_TIMEOUT_MS),
+    });
   } catch (error) {
+    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
     throw new InletError(
       "server-unreachable",
-      `cannot reach ${base}: is inlet serve running? (--url, INLET_URL)`,
-      {
-        cause: error,
-      },
+      timedOut
+        ? `${base} did not answer within ${defaults.ADMIN_CLIENT_TIMEOUT_MS / 1000} s`
+        : `cannot reach ${base}: is inlet serve running? (--url, INLET_URL)`,
+      { cause: error },
     );
   }
   const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
@@ -36,6 +42,9 @@ export async function adminRequest(
       "admin-error",
       `${method} ${path} → ${response.status}: ${body?.error?.message ?? response.statusText}`,
     );
+  }
+  if (typeof body !== "object" || body === null) {
+    throw new InletError("admin-error", `${base} did not answer JSON: is --url an inlet server?`);
   }
   return body;
 }

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
-import { InletError } from "../errors.js";
+import { InletError, errorMessage } from "../errors.js";
 import { flatten, formatFlattened } from "../ingest/flatten.js";
 
 export function flattenCommand(): Command {
@@ -9,7 +9,12 @@ export function flattenCommand(): Command {
     .argument("[file]", "JSON file; stdin when absent or -")
     .option("--request", "the JSON is a whole request: {body, headers, query}")
     .action(async (file: string | undefined, options: { request?: boolean }) => {
-      const text = file === undefined || file === "-" ? await readStdin() : await readFile(file, "utf8");
+      const text =
+        file === undefined || file === "-"
+          ? await readStdin()
+          : await readFile(file, "utf8").catch((error: unknown) => {
+              throw new InletError("unreadable-file", `cannot read ${file}: ${errorMessage(error)}`);
+            });
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -17,6 +22,12 @@ export function flattenCommand(): Command {
         throw new InletError(
           "invalid-json",
           `${file ?? "stdin"} is not valid JSON: ${(error as Error).message}`,
+        );
+      }
+      if (options.request && (typeof value !== "object" || value === null || Array.isArray(value))) {
+        throw new InletError(
+          "invalid-request",
+          `${file ?? "stdin"}: --request takes an object {body, headers, query}`,
         );
       }
       const request = options.request

@@ -8,6 +8,8 @@ export function runsCommand(): Command {
     .option("--workflow <id>", "only this workflow")
     .option("--status <status>", "queued | running | succeeded | failed")
     .option("--limit <n>", "how many", "20")
+    // Also read by `show` and `retry`: commander gives an option the parent declares to the parent,
+    // wherever it is written, so the subcommands read it through optsWithGlobals().
     .option("--url <url>", "server URL (default: INLET_URL or http://localhost:$PORT)")
     .option("--json", "print the raw JSON answer")
     .action(
@@ -40,19 +42,21 @@ export function runsCommand(): Command {
     .command("show")
     .description("one run with its nodes")
     .argument("<runId>")
-    .option("--url <url>", "server URL")
-    .action(async (runId: string, options: { url?: string }) => {
-      const run = await adminRequest(options, "GET", `/v1/admin/runs/${encodeURIComponent(runId)}`);
+    .action(async (runId: string, _options: unknown, show: Command) => {
+      const run = await adminRequest(
+        show.optsWithGlobals(),
+        "GET",
+        `/v1/admin/runs/${encodeURIComponent(runId)}`,
+      );
       process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     });
   command
     .command("retry")
     .description("run a failed run again on the same event (a new run)")
     .argument("<runId>")
-    .option("--url <url>", "server URL")
-    .action(async (runId: string, options: { url?: string }) => {
+    .action(async (runId: string, _options: unknown, retry: Command) => {
       const answer = (await adminRequest(
-        options,
+        retry.optsWithGlobals(),
         "POST",
         `/v1/admin/runs/${encodeURIComponent(runId)}/retry`,
       )) as {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { mintToken, resolveJwtKey } from "../auth/jwt.js";
 import { compileApiKey } from "../auth/api-keys.js";
@@ -31,15 +32,19 @@ export function tokenCommand(): Command {
 
 async function storedSecret(storeUrl: string, redisPrefix: string): Promise<string> {
   // Loaded only when needed, as `serve` loads the runtime: the stores' clients are slow to load.
-  const { openStore } = await import("../store/open-store.js");
+  const { openStore, parseStoreUrl } = await import("../store/open-store.js");
+  const noSecret = (): never => {
+    throw new InletError(
+      "no-jwt-secret",
+      `no INLET_JWT_SECRET and no generated secret in ${storeUrl}: set INLET_JWT_SECRET or start the server once`,
+    );
+  };
+  const location = parseStoreUrl(storeUrl);
+  // Opening a sqlite file that is not there would create a database just to find it empty.
+  if (location.kind === "sqlite" && !existsSync(location.file)) noSecret();
   const store = await openStore(storeUrl, { redisPrefix });
   try {
-    return await store.getOrCreateSecret("jwt-signing-secret", () => {
-      throw new InletError(
-        "no-jwt-secret",
-        `no INLET_JWT_SECRET and no generated secret in ${storeUrl}: set INLET_JWT_SECRET or start the server once`,
-      );
-    });
+    return await store.getOrCreateSecret("jwt-signing-secret", noSecret);
   } finally {
     await store.close();
   }

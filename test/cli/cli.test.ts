@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SERVE_NODE_FLAGS } from "../../src/cli/serve.js";
@@ -159,5 +160,43 @@ describe("inlet flatten", () => {
       'body["a.b"] = true',
       "",
     ]);
+  });
+
+  it.each([
+    [["flatten", "no-such.json"], undefined, /^inlet: cannot read no-such\.json: .*ENOENT.*\n$/],
+    [
+      ["flatten", "--request"],
+      "null",
+      /^inlet: stdin: --request takes an object \{body, headers, query\}\n$/,
+    ],
+  ])("refuses %j in one line, without a stack trace", async (args, input, message) => {
+    const result = await runCli(args, input === undefined ? {} : { input });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it("stops quietly when its reader stops reading (| head)", async () => {
+    const body = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`key${i}`, i]));
+    const child = spawn(process.execPath, [CLI, "flatten"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    child.stdin.end(JSON.stringify(body));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+  });
+});
+
+describe("inlet token", () => {
+  it("without INLET_JWT_SECRET or a server's database, says so and leaves no database behind", async () => {
+    project = await tempProject({
+      "integrations/keys.yaml": "kind: ApiKey\nid: shop\nsecretEnv: SHOP_KEY\npermissions: [incoming]\n",
+    });
+    const env = { INLET_DIR: project.dir, INLET_JWT_SECRET: "", INLET_STORE: "" };
+    const result = await runCli(["token", "shop"], { cwd: project.dir, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no INLET_JWT_SECRET and no generated secret/);
+    expect(existsSync(path.join(project.dir, "data"))).toBe(false);
   });
 });

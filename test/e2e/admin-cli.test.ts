@@ -1,4 +1,7 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ADMIN_CLIENT_TIMEOUT_MS } from "../../src/defaults.js";
 import { runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/eventually.js";
 import { startSink, type Sink } from "../helpers/sink.js";
@@ -91,6 +94,60 @@ describe("inlet runs", () => {
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1/);
   });
+});
+
+describe("inlet runs: the server it talks to", () => {
+  it("`runs show` and `runs retry` go to the server --url names, wherever it is written", async () => {
+    sink.respond(() => ({ status: 400, body: { error: "bad customer" } }));
+    const failed = await acceptAndFinish({ id: "o-1" });
+    const elsewhere = { INLET_URL: "http://127.0.0.1:1" };
+    const show = await inlet(["runs", "show", failed.runId, "--url", server.url], elsewhere);
+    expect(show.stderr).toBe("");
+    expect(JSON.parse(show.stdout)).toMatchObject({ runId: failed.runId, status: "failed" });
+    const retry = await inlet(["runs", "--url", server.url, "retry", failed.runId], elsewhere);
+    expect(retry.stdout).toMatch(/^queued run \S+$/m);
+  });
+
+  /** A local server standing for what --url may wrongly point at. */
+  async function impostor(
+    handler: http.RequestListener,
+  ): Promise<{ url: string; close: () => Promise<void> }> {
+    const other = http.createServer(handler);
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    return {
+      url: `http://127.0.0.1:${(other.address() as AddressInfo).port}`,
+      close: () => {
+        other.closeAllConnections();
+        return new Promise((resolve) => other.close(() => resolve()));
+      },
+    };
+  }
+
+  it("says so, in one line, when the server answers a page that is not JSON", async () => {
+    const page = await impostor((_req, res) => res.end("<html>log in</html>"));
+    try {
+      const result = await inlet(["runs"], { INLET_URL: page.url });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`inlet: ${page.url} did not answer JSON: is --url an inlet server?\n`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it(
+    "gives up on a server that takes the connection and never answers",
+    async () => {
+      const silent = await impostor(() => undefined);
+      try {
+        const result = await inlet(["runs"], { INLET_URL: silent.url });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/did not answer within \d+ s/);
+      } finally {
+        await silent.close();
+      }
+    },
+    ADMIN_CLIENT_TIMEOUT_MS + 20_000,
+  );
 });
 
 describe("inlet samples", () => {

@@ -56,9 +56,10 @@ function redactedMessage(what: string): string {
 
 /**
  * Hex SHA-256 identifying the request for deduplication, or null ("skipped") when none of the
- * params is present or the header is missing (an empty header or query value counts as missing). Each param is encoded as an absence marker or as
- * its canonical JSON (object keys sorted), one per line: JSON never contains a raw newline, so
- * the encoding is unambiguous, and an absent param differs from a JSON null.
+ * params is present or the header is missing (an empty header or query value counts as missing).
+ * Each param is encoded as an absence marker or as its canonical JSON (object keys sorted), one
+ * per line: JSON never contains a raw newline, so the encoding is unambiguous, and an absent
+ * param differs from a JSON null.
  *
  * An integer past 2^53 in a body value is encoded as `#` and the digits the sender sent for it
  * (found in `bodyText`, the JSON text the body was parsed from): parsing rounded it, and two order

@@ -4,12 +4,12 @@ import { DURATION_PATTERN } from "../config/documents.js";
 import { parseDurationMs } from "../config/units.js";
 import { parseRetryAfter } from "../engine/retry.js";
 import { NodeRunError, errorMessage } from "../errors.js";
-import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
+import { REDACTED } from "../ingest/event.js";
 
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
-import { SentCredentials } from "./sent-credentials.js";
+import { isCredentialHeader, SentCredentials } from "./sent-credentials.js";
 
 /** A receiver's session cookie is a credential too: never kept in run records. */
 const SET_COOKIE = "set-cookie";
@@ -142,11 +142,12 @@ function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler
       const username = templates.text(auth.username, ["auth", "username"]);
       const password = templates.text(auth.password, ["auth", "password"]);
       return (scope) => {
-        const pair = `${username.render(scope)}:${password.render(scope)}`;
+        const secret = password.render(scope);
+        const pair = `${username.render(scope)}:${secret}`;
         return {
           name: "Authorization",
           value: `Basic ${Buffer.from(pair).toString("base64")}`,
-          secrets: [pair, password.render(scope)],
+          secrets: [pair, secret],
         };
       };
     }
@@ -232,12 +233,11 @@ function redactHeaders(
   headers: Readonly<Record<string, string>>,
   authHeader: string | undefined,
 ): Record<string, string> {
-  const secret = authHeader?.toLowerCase();
   return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => {
-      const lower = name.toLowerCase();
-      return [name, REDACTED_HEADERS.has(lower) || lower === secret ? REDACTED : value];
-    }),
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      isCredentialHeader(name, authHeader) ? REDACTED : value,
+    ]),
   );
 }
 

@@ -7,6 +7,12 @@ import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
  * log line: each header value that is redacted in records, and its token without the scheme
  * ("Bearer <token>"), and any secret the node's auth rendered apart from its header (a password).
  */
+/** Whether a header's value is a credential, never kept in run records: `authHeader` is the node's own. */
+export function isCredentialHeader(name: string, authHeader: string | undefined): boolean {
+  const lower = name.toLowerCase();
+  return REDACTED_HEADERS.has(lower) || lower === authHeader?.toLowerCase();
+}
+
 export class SentCredentials {
   readonly #secrets: readonly string[];
 
@@ -15,11 +21,9 @@ export class SentCredentials {
     authHeader: string | undefined,
     extra: readonly string[],
   ) {
-    const secretHeader = authHeader?.toLowerCase();
     const found = new Set(extra);
     for (const [name, value] of Object.entries(headers)) {
-      const lower = name.toLowerCase();
-      if (!REDACTED_HEADERS.has(lower) && lower !== secretHeader) continue;
+      if (!isCredentialHeader(name, authHeader)) continue;
       found.add(value);
       const space = value.indexOf(" ");
       if (space !== -1) found.add(value.slice(space + 1).trim());

@@ -13,9 +13,20 @@ import { tokenCommand } from "./cli/token.js";
 import { validateCommand } from "./cli/validate.js";
 import { InletError, errorMessage } from "./errors.js";
 
+/**
+ * A first argument that could name a command: no option ("-"), no path ("." or a separator).
+ * Commander hands the default command every first word it does not know, and serve, which takes
+ * no arguments, would refuse a mistyped `inlet vaildate` as "too many arguments for 'serve'".
+ */
+const COMMAND_WORD = /^[a-z0-9][\w-]*$/i;
+const [firstArgument] = process.argv.slice(2);
+// Serve stays the default for plain `inlet`, an option or a path; for a word, commander finds the
+// command or says "unknown command 'vaildate'" with its "(Did you mean validate?)".
+const serveIsDefault = firstArgument === undefined || !COMMAND_WORD.test(firstArgument);
+
 const program = new Command("inlet")
   .description("Declarative webhook-and-workflow runtime")
-  .addCommand(serveCommand(), { isDefault: true })
+  .addCommand(serveCommand(), { isDefault: serveIsDefault })
   .addCommand(validateCommand())
   .addCommand(testCommand())
   .addCommand(newCommand())

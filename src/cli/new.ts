@@ -3,7 +3,15 @@ import { Command, Option } from "commander";
 import { ID_PATTERN } from "../config/documents.js";
 import { InletError } from "../errors.js";
 import { configDir } from "./config-dir.js";
-import { integrationYaml, workflowYaml, writeNewFile } from "./scaffold.js";
+import {
+  integrationYaml,
+  readDeclaredIds,
+  refuseDeclaredId,
+  requireDeclaredId,
+  workflowYaml,
+  writeNewFile,
+  type DeclaredIds,
+} from "./scaffold.js";
 
 export function checkId(id: string): string {
   if (!new RegExp(ID_PATTERN).test(id)) {
@@ -13,6 +21,21 @@ export function checkId(id: string): string {
     );
   }
   return id;
+}
+
+/**
+ * The ids the config folder declares. A file that does not parse is named in a warning rather
+ * than blocking the command: `inlet validate` already reports it, and a clash it hides shows
+ * there once it is fixed.
+ */
+export async function declaredIdsIn(dir: string): Promise<DeclaredIds> {
+  const declared = await readDeclaredIds(dir);
+  for (const file of declared.unparsed) {
+    process.stderr.write(
+      `inlet: warning: ${file} does not parse, so the ids in it were not checked (\`inlet validate\` shows why)\n`,
+    );
+  }
+  return declared;
 }
 
 export function newCommand(): Command {
@@ -28,8 +51,17 @@ export function newCommand(): Command {
       if (options.auth === "jwt" && !options.apiKey) {
         throw new InletError("missing-option", "--auth jwt needs --api-key <id>");
       }
-      const file = path.join(configDir(options.dir), "integrations", `${checkId(id)}.yaml`);
+      if (options.auth !== "jwt" && options.apiKey !== undefined) {
+        throw new InletError("missing-option", "--api-key needs --auth jwt");
+      }
+      const dir = configDir(options.dir);
+      const file = path.join(dir, "integrations", `${checkId(id)}.yaml`);
       const apiKey = options.apiKey === undefined ? undefined : checkId(options.apiKey);
+      const declared = await declaredIdsIn(dir);
+      refuseDeclaredId(declared, "Integration", id);
+      if (apiKey !== undefined) {
+        requireDeclaredId(declared, { kind: "ApiKey", id: apiKey, createWith: `inlet apikey new ${apiKey}` });
+      }
       await writeNewFile(file, integrationYaml({ id, auth: options.auth, apiKey }));
       process.stdout.write(`wrote ${file}\n`);
     });
@@ -40,8 +72,17 @@ export function newCommand(): Command {
     .requiredOption("--integration <id>", "the Integration that triggers it")
     .option("--dir <dir>", "config folder (default: INLET_DIR or .)")
     .action(async (id: string, options: { integration: string; dir?: string }) => {
-      const file = path.join(configDir(options.dir), "workflows", `${checkId(id)}.yaml`);
-      await writeNewFile(file, workflowYaml({ id, integration: checkId(options.integration) }));
+      const dir = configDir(options.dir);
+      const file = path.join(dir, "workflows", `${checkId(id)}.yaml`);
+      const integration = checkId(options.integration);
+      const declared = await declaredIdsIn(dir);
+      refuseDeclaredId(declared, "Workflow", id);
+      requireDeclaredId(declared, {
+        kind: "Integration",
+        id: integration,
+        createWith: `inlet new integration ${integration}`,
+      });
+      await writeNewFile(file, workflowYaml({ id, integration }));
       process.stdout.write(`wrote ${file}\n`);
     });
   return command;

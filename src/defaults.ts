@@ -64,6 +64,14 @@ export const MAX_BODY_LEAVES = 10_000;
 export const SAMPLES = 20;
 /** Samples are written in the background at this interval, never on the request path. */
 export const SAMPLE_FLUSH_MS = 1000;
+/**
+ * How long samples a reload stops keeping (an integration removed, a count lowered) stay in the
+ * store; a later reload within it that brings them back keeps them. A config file caught
+ * half-written lacks them only for the watch debounce plus the writer's pause (milliseconds to
+ * seconds): a minute covers that many times over, while removed request bodies outlive the
+ * change by no more than that.
+ */
+export const SAMPLE_TRIM_GRACE_MS = MINUTE_MS;
 
 export const SIGNATURE_HEADER = "X-Hub-Signature-256";
 export const SIGNATURE_ALGORITHM = "sha256";

@@ -58,6 +58,8 @@ export async function startRuntime(options: {
   logger: Logger;
   registry?: NodeRegistry;
   shutdownGraceMs?: number;
+  /** How long a reload's sample deletions wait (SAMPLE_TRIM_GRACE_MS); tests shorten it. */
+  sampleTrimGraceMs?: number;
 }): Promise<Runtime> {
   const { settings, env, logger } = options;
   const registry = options.registry ?? builtinRegistry;
@@ -101,6 +103,7 @@ export async function startRuntime(options: {
       intervalMs: defaults.SAMPLE_FLUSH_MS,
       logger,
       keepNow: (integration) => holder.current.integrations.get(integration)?.samples ?? 0,
+      trimGraceMs: options.sampleTrimGraceMs,
     });
     acquired.push("the sample buffer", () => samples.stop());
     // The runner starts once the port is ours, so a start that cannot listen has neither connected

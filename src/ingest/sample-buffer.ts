@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
 import type { Snapshot } from "../config/snapshot.js";
+import { SAMPLE_TRIM_GRACE_MS } from "../defaults.js";
 import { errorMessage } from "../errors.js";
 import type { Store, TrimOptions } from "../store/store.js";
 import type { IncomingEvent } from "./event.js";
-import { samplesToTrim } from "./sample-retention.js";
+import { createTrimGrace, samplesToTrim } from "./sample-retention.js";
 import { createSample } from "./samples.js";
 
 export interface SampleBuffer {
@@ -12,11 +13,13 @@ export interface SampleBuffer {
   /** Writes what was recorded since the last flush (readers call it first, to see fresh samples). */
   flush(): Promise<void>;
   /**
-   * After a config swap (or at start, with no `previous`), deletes the stored samples the config no
-   * longer keeps: samples hold request bodies. At start that includes every integration the config
-   * does not name. Queued behind the writes, so none lands after it.
+   * Deletes the stored samples the config no longer keeps: samples hold request bodies. At start
+   * (no `previous`) at once, including every integration the config does not name; after a config
+   * swap once the change has held for the grace period (sample-retention.ts), so a file caught
+   * half-written costs no samples. Queued behind the writes, so none lands after it.
    */
   retain(previous: Snapshot | null, next: Snapshot): Promise<void>;
+  /** Writes what was recorded; deletions still waiting out their grace are dropped, not run. */
   stop(): Promise<void>;
 }
 
@@ -32,17 +35,27 @@ export function createSampleBuffer(options: {
   intervalMs: number;
   logger: Logger;
   keepNow: (integration: string) => number;
+  /** How long a reload's deletions wait; default SAMPLE_TRIM_GRACE_MS. */
+  trimGraceMs?: number;
 }): SampleBuffer {
   let pending = new Map<string, { keep: number; events: IncomingEvent[] }>();
   let flushing: Promise<void> = Promise.resolve();
+
+  const grace = createTrimGrace({
+    graceMs: options.trimGraceMs ?? SAMPLE_TRIM_GRACE_MS,
+    // trim() logs its own failures; nothing else to tell from a timer.
+    onDue: (due) => void trimNow(new Map(due.map((id) => [id, options.keepNow(id)])), {}),
+  });
 
   async function write(batch: Map<string, { keep: number; events: IncomingEvent[] }>): Promise<void> {
     for (const [integration, { events }] of batch) {
       const keep = options.keepNow(integration);
       if (keep <= 0) continue;
+      // A write trims the store to its count: during a grace, to the count the store still holds.
+      const stored = Math.max(keep, grace.held(integration));
       for (const event of events.slice(-keep)) {
         try {
-          await options.store.addSample(integration, createSample(event), keep);
+          await options.store.addSample(integration, createSample(event), stored);
         } catch (error) {
           options.logger.warn({ err: error, integration }, "could not keep sample");
           return;
@@ -75,6 +88,12 @@ export function createSampleBuffer(options: {
     }
   }
 
+  function trimNow(keep: Map<string, number>, trimOptions: TrimOptions): Promise<void> {
+    flush();
+    flushing = flushing.then(() => trim(keep, trimOptions));
+    return flushing;
+  }
+
   const timer = setInterval(() => {
     // write() logs its own failures; nothing else to tell from a timer.
     void flush();
@@ -94,16 +113,16 @@ export function createSampleBuffer(options: {
     },
     flush,
     retain(previous, next) {
-      const keep = samplesToTrim(previous, next);
       // A start lists the whole config: an integration it does not list was removed while down.
-      const dropUnlisted = previous === null;
-      if (keep.size === 0 && !dropUnlisted) return flushing;
-      flush();
-      flushing = flushing.then(() => trim(keep, { dropUnlisted }));
-      return flushing;
+      // It trims at once: it is where deletions a stop dropped from their grace are caught up.
+      if (previous === null) return trimNow(samplesToTrim(null, next), { dropUnlisted: true });
+      const counts = previous.integrations;
+      grace.defer(samplesToTrim(previous, next).keys(), (id) => counts.get(id)?.samples ?? 0);
+      return Promise.resolve();
     },
     async stop() {
       clearInterval(timer);
+      grace.cancel();
       await flush();
     },
   };

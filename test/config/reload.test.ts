@@ -10,6 +10,8 @@ import {
 } from "../helpers/temp-project.js";
 
 const ADMIN = "admin-token-for-tests";
+/** Reload deletions of samples wait a grace (SAMPLE_TRIM_GRACE_MS); these tests look at the deletion itself. */
+const TRIM_AT_ONCE = { sampleTrimGraceMs: 1 };
 let project: TempProject | undefined;
 let server: TestServer | undefined;
 
@@ -118,7 +120,7 @@ describe("hot reload", () => {
     project = await tempProject({
       "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 3" }),
     });
-    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN });
+    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN }, TRIM_AT_ONCE);
     for (let i = 0; i < 3; i += 1) expect((await post(ENDPOINT_A, { order: i })).status).toBe(200);
     const samples = async (): Promise<unknown[]> => {
       const response = await fetch(`${server!.url}/v1/admin/integrations/a/samples`, {
@@ -153,7 +155,10 @@ describe("hot reload", () => {
       "integrations/b.yaml": integrationYaml({ id: "b", endpoint: ENDPOINT_B, extra: "samples: 3" }),
     });
     const store = `sqlite:${project.dir}/inlet.db`;
-    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store });
+    server = await startServer(
+      { INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store },
+      TRIM_AT_ONCE,
+    );
     for (let i = 0; i < 3; i += 1) {
       expect((await post(ENDPOINT_A, { order: i })).status).toBe(200);
       expect((await post(ENDPOINT_B, { order: i })).status).toBe(200);
@@ -163,7 +168,10 @@ describe("hot reload", () => {
       "integrations/a.yaml",
       integrationYaml({ id: "a", endpoint: ENDPOINT_A, extra: "samples: 1" }),
     );
-    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store });
+    server = await startServer(
+      { INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store },
+      TRIM_AT_ONCE,
+    );
     expect(await server.store.listSamples("a")).toHaveLength(1);
     expect(await server.store.listSamples("b")).toHaveLength(3);
 
@@ -175,7 +183,10 @@ describe("hot reload", () => {
     await server.shutdown();
     await project.remove("integrations/a.yaml");
     await project.write("integrations/b.yaml", integrationYaml({ id: "b", endpoint: ENDPOINT_B }));
-    server = await startServer({ INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store });
+    server = await startServer(
+      { INLET_DIR: project.dir, INLET_ADMIN_TOKEN: ADMIN, INLET_STORE: store },
+      TRIM_AT_ONCE,
+    );
     expect(await server.store.listSamples("a")).toEqual([]);
   });
 });

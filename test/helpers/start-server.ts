@@ -24,7 +24,10 @@ export interface TestServer extends Runtime {
 }
 
 /** The real runtime on a loopback port, configured through the same environment users set. */
-export async function startServer(env: Record<string, string>): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string>,
+  options: { sampleTrimGraceMs?: number } = {},
+): Promise<TestServer> {
   const fullEnv = { INLET_STORE: "memory:", INLET_WATCH: "false", ...env, PORT: "0" };
   const { logger, lines } = memoryLogger();
   const runtime = await startRuntime({
@@ -32,6 +35,7 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
     env: fullEnv,
     logger,
     shutdownGraceMs: 1000,
+    sampleTrimGraceMs: options.sampleTrimGraceMs,
   });
   return Object.assign(runtime, { url: `http://127.0.0.1:${runtime.port}`, logs: lines });
 }

@@ -25,9 +25,17 @@ export class ConfigError extends InletError {
 }
 
 /** An answer other than success; turned into `{"error":{"code","message"}}` at the edge. */
+/** Never `code` or `message`: the body's own would be overwritten. */
+export type ErrorFields = Readonly<Record<string, string>> & {
+  readonly code?: never;
+  readonly message?: never;
+};
+
 export class HttpError extends InletError {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Written beside `code` and `message`, for a script to act on without parsing the message. */
+  readonly fields: ErrorFields;
 
   constructor(options: {
     status: number;
@@ -35,10 +43,12 @@ export class HttpError extends InletError {
     message: string;
     headers?: Record<string, string>;
     cause?: unknown;
+    fields?: ErrorFields;
   }) {
     super(options.code, options.message, { cause: options.cause, userError: options.status < 500 });
     this.status = options.status;
     this.headers = options.headers ?? {};
+    this.fields = options.fields ?? {};
   }
 }
 

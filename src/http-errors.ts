@@ -1,4 +1,4 @@
-import { HttpError } from "./errors.js";
+import { HttpError, type ErrorFields } from "./errors.js";
 
 /**
  * The catalogue of every HTTP error code Inlet answers with. The README's error table is checked
@@ -23,6 +23,10 @@ export const HTTP_ERRORS = {
   "invalid-api-key": { status: 401, message: "The API key is unknown, disabled or wrong" },
   "admin-unauthorized": { status: 401, message: "Send Authorization: Bearer <INLET_ADMIN_TOKEN>" },
   "run-not-failed": { status: 409, message: "Only a failed run can be retried" },
+  "already-retried": {
+    status: 409,
+    message: "This run was already retried: retry the run that retried it if that one failed",
+  },
   "workflow-disabled": {
     status: 409,
     message: "The run's workflow is disabled: enable it before retrying its runs",
@@ -42,7 +46,12 @@ export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
 export function httpError(
   code: HttpErrorCode,
-  options?: { message?: string; headers?: Record<string, string>; cause?: unknown },
+  options?: {
+    message?: string;
+    headers?: Record<string, string>;
+    cause?: unknown;
+    fields?: ErrorFields;
+  },
 ): HttpError {
   const entry = HTTP_ERRORS[code];
   return new HttpError({
@@ -51,5 +60,6 @@ export function httpError(
     message: options?.message ?? entry.message,
     headers: options?.headers,
     cause: options?.cause,
+    fields: options?.fields,
   });
 }

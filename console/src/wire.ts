@@ -61,6 +61,8 @@ export interface NodeRecord {
 
 export interface Run extends RunSummary {
   readonly nodes: readonly NodeRecord[];
+  /** The run that retried this failed run; a failed run is retried once. */
+  readonly retriedBy: string | null;
 }
 
 export interface ConfigStatus {

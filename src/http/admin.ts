@@ -5,9 +5,10 @@ import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RuntimeIntegration } from "../config/snapshot.js";
 import type { RunDispatcher } from "../engine/dispatcher.js";
 import type { SampleBuffer } from "../ingest/sample-buffer.js";
+import type { HttpError } from "../errors.js";
 import { httpError } from "../http-errors.js";
 import type { Metrics } from "../metrics.js";
-import type { RunStatus, Store } from "../store/store.js";
+import type { RetryOutcome, RunRef, RunStatus, Store } from "../store/store.js";
 import { clientKey } from "./client-address.js";
 import { sendJson } from "./error-response.js";
 import { refuseIfOver, type FailureLimit, type RateLimits } from "./rate-limit.js";
@@ -52,8 +53,8 @@ export function adminRoutes(deps: AdminDeps): Router {
       throw httpError("not-found", { message: `No integration with id "${id}"` });
     }
     await deps.samples.flush();
-    // Newest first. A lowered `samples` (down to 0) is trimmed in the store just after the reload
-    // (the sample buffer's `retain`); this slice makes it hold from the reload's first answer.
+    // Newest first. A lowered `samples` (down to 0) is trimmed in the store once it has held for
+    // SAMPLE_TRIM_GRACE_MS (the sample buffer's `retain`); this slice makes it hold from the reload.
     const samples = await deps.store.listSamples(id);
     sendJson(res, 200, { samples: samples.slice(0, integration.samples) });
   });
@@ -66,7 +67,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     const limit = runsLimit(nonEmpty(singleParam(req.query, "limit")));
     const workflow = nonEmpty(singleParam(req.query, "workflow"));
     const runs = await deps.store.listRuns({ workflow, status: status as RunStatus | undefined, limit });
-    sendJson(res, 200, { runs: runs.map(({ nodes: _nodes, ...summary }) => summary) });
+    sendJson(res, 200, {
+      runs: runs.map(({ nodes: _nodes, retriedBy: _retriedBy, ...summary }) => summary),
+    });
   });
 
   router.get("/v1/admin/runs/:runId", async (req, res) => {
@@ -79,13 +82,17 @@ export function adminRoutes(deps: AdminDeps): Router {
     const run = await deps.store.getRun(String(req.params["runId"]));
     if (!run) throw httpError("not-found", { message: "No run with this id" });
     if (run.status !== "failed") throw httpError("run-not-failed");
+    // Before the workflow's state: enabling it would not make a retried run retryable.
+    if (run.retriedBy !== null) throw alreadyRetried(run.runId, run.retriedBy);
     // A workflow that no longer exists is let through: its run fails saying so, as a resumed one does.
     if (deps.holder.current.workflows.get(run.workflow)?.enabled === false) {
       throw httpError("workflow-disabled", {
         message: `Workflow "${run.workflow}" is disabled: enable it before retrying its runs`,
       });
     }
-    const retry = await deps.store.createRun({ workflow: run.workflow, eventId: run.eventId });
+    // The read above may be stale (a concurrent retry, here or on another instance): the store's
+    // atomic claim decides.
+    const retry = retriedRun(run.runId, await deps.store.retryRun(run.runId));
     await deps.dispatcher.dispatch([retry]);
     sendJson(res, 202, { runId: retry.runId, retryOf: run.runId, status: "queued" });
   });
@@ -135,6 +142,32 @@ export function describeIntegration(
     samples: integration.samples,
     workflows: integration.workflows,
   };
+}
+
+/** The retry the store created, or the answer to a retry it refused. */
+function retriedRun(failedRunId: string, outcome: RetryOutcome): RunRef {
+  switch (outcome.outcome) {
+    case "created":
+      return outcome.run;
+    case "already-retried":
+      throw alreadyRetried(failedRunId, outcome.retriedBy);
+    case "not-failed":
+      throw httpError("run-not-failed");
+    case "not-found":
+      throw httpError("not-found", { message: "No run with this id" });
+    default: {
+      const unknown: never = outcome;
+      throw new Error(`unknown retry outcome ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** 409 naming the retry in its message, and in `retriedBy` for a script to follow. */
+function alreadyRetried(failedRunId: string, retriedBy: string): HttpError {
+  return httpError("already-retried", {
+    message: `Run ${failedRunId} was already retried by run ${retriedBy}: retry that run if it failed`,
+    fields: { retriedBy },
+  });
 }
 
 /** Requests and duplicates per integration since this process started, read from its metrics. */

@@ -77,7 +77,7 @@ export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 /** Assigned after the caller's headers (Inlet's own names), not spread before them (eslint.config.js). */
 const contentHeaders = (length: number) => ({ "Content-Type": JSON_CONTENT_TYPE, "Content-Length": length });
 
-/** Writes `{"error":{"code","message"}}` with the error's status and headers. */
+/** Writes `{"error":{"code","message"}}`, plus the error's fields if it has any, with its status and headers. */
 export function sendError(
   res: ServerResponse,
   error: HttpError,
@@ -87,7 +87,7 @@ export function sendError(
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+  const body = JSON.stringify({ error: { code: error.code, message: error.message, ...error.fields } });
   res.writeHead(
     error.status,
     Object.assign({}, extraHeaders, error.headers, contentHeaders(Buffer.byteLength(body))),

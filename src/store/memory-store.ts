@@ -4,6 +4,7 @@ import type {
   AcceptInput,
   AcceptOutcome,
   NodeRecord,
+  RetryOutcome,
   RunQuery,
   RunRecord,
   RunRef,
@@ -12,7 +13,7 @@ import type {
   Store,
   TrimOptions,
 } from "./store.js";
-import { eventNotFound, isFinished, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { isFinished, retryRefusal, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
 import { DedupKeyIndex } from "../dedup/key-index.js";
 
@@ -26,6 +27,7 @@ interface MemoryRun {
   error: string | null;
   /** Node id → JSON; a Map keeps first-recorded order on upsert. */
   readonly nodes: Map<string, string>;
+  retriedBy: string | null;
 }
 
 interface MemoryEvent {
@@ -122,10 +124,15 @@ export class MemoryStore implements Store {
     return event ? (JSON.parse(event.json) as IncomingEvent) : undefined;
   }
 
-  async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
+  async retryRun(failedRunId: string): Promise<RetryOutcome> {
     this.#assertOpen();
-    if (!this.#events.has(input.eventId)) throw eventNotFound(input.eventId);
-    return this.#addRun(input.workflow, input.eventId);
+    const failed = this.#runs.get(failedRunId);
+    if (!failed) return { outcome: "not-found" };
+    const refusal = retryRefusal(failed);
+    if (refusal) return refusal;
+    const run = this.#addRun(failed.workflow, failed.eventId);
+    failed.retriedBy = run.runId;
+    return { outcome: "created", run };
   }
 
   async listUnfinishedRuns(limit = Infinity): Promise<RunRef[]> {
@@ -219,6 +226,7 @@ export class MemoryStore implements Store {
       finishedAt: null,
       error: null,
       nodes: new Map(),
+      retriedBy: null,
     });
     const event = this.#events.get(eventId);
     if (event) event.refs++;
@@ -263,5 +271,6 @@ function toRunRecord(run: MemoryRun): RunRecord {
     finishedAt: run.finishedAt,
     error: run.error,
     nodes: [...run.nodes.values()].map((json) => JSON.parse(json) as NodeRecord),
+    retriedBy: run.retriedBy,
   };
 }

@@ -6,8 +6,9 @@ import type { Redis } from "ioredis";
  * round trip and no other client sees a half-done step. ARGV[1] is always the key prefix.
  *
  * Keys: dedup:<scope>… (string, PX ttl) · event:<id> (hash json, refs) · events (zset by seq) ·
- * run:<id> (hash) with run:<id>:nodes (hash node id → JSON) and run:<id>:node-order (list) ·
- * runs, runs:unfinished, runs:finished (zsets by seq) · seq (counter).
+ * run:<id> (hash; a retried failed run's names its retry in retriedBy) with run:<id>:nodes (hash
+ * node id → JSON) and run:<id>:node-order (list) · runs, runs:unfinished, runs:finished (zsets by
+ * seq) · seq (counter).
  */
 export interface RedisScript {
   readonly lua: string;
@@ -69,14 +70,24 @@ for i = 6, #ARGV, 2 do addRun(ARGV[i], ARGV[i + 1], eventId) end
 return {'accepted'}
 `);
 
-/** ARGV: prefix, eventId, runId, workflow. Returns 0 when the event is not recorded. */
-export const CREATE_RUN = script(`
-local eventId, runId = ARGV[2], ARGV[3]
-if redis.call('EXISTS', eventKey(eventId)) == 0 then return 0 end
-if redis.call('EXISTS', runKey(runId)) == 1 then return 1 end
-redis.call('HINCRBY', eventKey(eventId), 'refs', 1)
-addRun(runId, ARGV[4], eventId)
-return 1
+/**
+ * ARGV: prefix, failedRunId, runId. Marks the failed run retried by the new run (its hash's
+ * `retriedBy`, deleted with it when the history prunes it) and queues the new run on its event.
+ * Returns {'created', workflow, eventId}, {'already-retried', retriedBy}, {'not-failed'} or
+ * {'not-found'}. Replaying the same call (a command cut off by a reconnect) finds its own mark.
+ */
+export const RETRY_RUN = script(`
+local failedId, runId = ARGV[2], ARGV[3]
+local key = runKey(failedId)
+local run = redis.call('HMGET', key, 'status', 'retriedBy', 'workflow', 'eventId')
+if not run[1] then return {'not-found'} end
+if run[2] == runId then return {'created', run[3], run[4]} end
+if run[2] then return {'already-retried', run[2]} end
+if run[1] ~= 'failed' then return {'not-failed'} end
+redis.call('HSET', key, 'retriedBy', runId)
+redis.call('HINCRBY', eventKey(run[4]), 'refs', 1)
+addRun(runId, run[3], run[4])
+return {'created', run[3], run[4]}
 `);
 
 /** ARGV: prefix, runId, nowIso. Returns the run as {fields, nodes} or nil. */

@@ -3,12 +3,12 @@ import { errorMessage, InletError, StoreUnavailableError } from "../errors.js";
 import { serializeEvent, type IncomingEvent } from "../ingest/event.js";
 import {
   ACCEPT,
-  CREATE_RUN,
   FINISH_RUN,
   GET_RUN,
   LIST_RUNS,
   LIST_UNFINISHED,
   RECORD_NODE,
+  RETRY_RUN,
   START_RUN,
   runScript,
 } from "./redis-scripts.js";
@@ -17,6 +17,7 @@ import type {
   AcceptOutcome,
   DedupKey,
   NodeRecord,
+  RetryOutcome,
   RunQuery,
   RunRecord,
   RunRef,
@@ -25,7 +26,7 @@ import type {
   Store,
   TrimOptions,
 } from "./store.js";
-import { eventNotFound, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
 
 /** Reconnect backoff: doubles from the base up to the cap, so a down Redis sees no storm. */
@@ -176,11 +177,20 @@ export class RedisStore implements Store {
     return json === null ? undefined : (JSON.parse(json) as IncomingEvent);
   }
 
-  async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
-    const run = { runId: timeOrderedId(), workflow: input.workflow, eventId: input.eventId };
-    const created = await this.#script(CREATE_RUN, [run.eventId, run.runId, run.workflow]);
-    if (created !== 1) throw eventNotFound(input.eventId);
-    return run;
+  async retryRun(failedRunId: string): Promise<RetryOutcome> {
+    const runId = timeOrderedId();
+    const reply = await this.#script(RETRY_RUN, [failedRunId, runId]);
+    const [outcome, first = "", second = ""] = reply as [string, string?, string?];
+    switch (outcome) {
+      case "created":
+        return { outcome, run: { runId, workflow: first, eventId: second } };
+      case "already-retried":
+        return { outcome, retriedBy: first };
+      case "not-failed":
+        return { outcome };
+      default:
+        return { outcome: "not-found" };
+    }
   }
 
   async listUnfinishedRuns(limit = Infinity): Promise<RunRef[]> {
@@ -284,5 +294,6 @@ function toRunRecord(reply: unknown): RunRecord | undefined {
     finishedAt: fields.get("finishedAt") ?? null,
     error: fields.get("error") ?? null,
     nodes: nodes.flatMap((json) => (json === null ? [] : [JSON.parse(json) as NodeRecord])),
+    retriedBy: fields.get("retriedBy") ?? null,
   };
 }

@@ -161,6 +161,12 @@ const MIGRATIONS: readonly string[] = [
   UPDATE counters SET value = MIN(value, COALESCE((SELECT MAX(seq) FROM events), 0))
     WHERE name = 'run_rows_through';
   `,
+  // 9: a failed run names the run that retried it, so a second retry (a double click, a script
+  // retrying on a timeout) is refused rather than sending the request again. The mark is in the
+  // run's own row, so it survives a restart and is pruned with the run.
+  `
+  ALTER TABLE runs ADD COLUMN retried_by TEXT;
+  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,13 +11,16 @@ export interface RunRow {
   readonly error: string | null;
   /** The node records, a JSON array in the order the nodes started; null for none. */
   readonly nodes: string | null;
+  /** The run that retried this failed run (schema 9). */
+  readonly retried_by: string | null;
 }
 
-const RUN_COLUMNS = "run_id, workflow, event_id, status, started_at, finished_at, error, nodes";
+const RUN_COLUMNS = "run_id, workflow, event_id, status, started_at, finished_at, error, nodes, retried_by";
 const FINISHED = "status IN ('succeeded', 'failed')";
 /** A run still held in its event row (schema 5), as a queued run row would read. */
 const WAITING_RUN_COLUMNS = `run.value ->> 0 AS run_id, run.value ->> 1 AS workflow, events.event_id,
-  'queued' AS status, NULL AS started_at, NULL AS finished_at, NULL AS error, NULL AS nodes`;
+  'queued' AS status, NULL AS started_at, NULL AS finished_at, NULL AS error, NULL AS nodes,
+  NULL AS retried_by`;
 
 export type SqliteStatements = ReturnType<typeof prepareStatements>;
 
@@ -89,6 +92,7 @@ export function prepareStatements(db: Database.Database) {
     /** A run row's node records; no row, no result. */
     selectNodes: db.prepare<[string], { nodes: string | null }>("SELECT nodes FROM runs WHERE run_id = ?"),
     setNodes: db.prepare<[string, string]>("UPDATE runs SET nodes = ? WHERE run_id = ?"),
+    setRetriedBy: db.prepare<[string, string]>("UPDATE runs SET retried_by = ? WHERE run_id = ?"),
     listUnfinished: db.prepare<[number], RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY seq LIMIT ?`,
     ),

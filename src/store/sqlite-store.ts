@@ -16,6 +16,7 @@ import type {
   AcceptInput,
   AcceptOutcome,
   NodeRecord,
+  RetryOutcome,
   RunQuery,
   RunRecord,
   RunRef,
@@ -23,7 +24,7 @@ import type {
   Store,
   TrimOptions,
 } from "./store.js";
-import { eventNotFound, isFinished, runHistoryLimit, type StoreTuning } from "./store-support.js";
+import { isFinished, retryRefusal, runHistoryLimit, type StoreTuning } from "./store-support.js";
 import { timeOrderedId } from "../ids.js";
 
 /** Expired key rows deleted per transaction, so a large sweep never holds the writer for long. */
@@ -200,16 +201,23 @@ export class SqliteStore implements Store {
     return json === undefined ? undefined : (JSON.parse(json) as IncomingEvent);
   }
 
-  async createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef> {
+  async retryRun(failedRunId: string): Promise<RetryOutcome> {
     // The waiting runs become rows first, so the retry is listed after them: a chunk per
     // transaction while a chunk's worth waits, so that a long backlog does not hold the event
     // loop in one, and the last few with the retry itself.
     let made = TAKE_RUNS_CHUNK;
     while (made >= TAKE_RUNS_CHUNK) made = await this.#write(() => this.#takeOldestRuns(TAKE_RUNS_CHUNK));
-    return this.#write(() => {
-      if (this.#sql.selectEvent.get(input.eventId) === undefined) throw eventNotFound(input.eventId);
+    // The mark is read and set in the write that inserts the retry: a concurrent retry's write
+    // comes before or after this one, never between, and sees the mark (or is rolled back with it).
+    return this.#write((): RetryOutcome => {
+      const failed = this.#readStoredRun(failedRunId);
+      if (!failed) return { outcome: "not-found" };
+      const refusal = retryRefusal(failed);
+      if (refusal) return refusal;
       this.#takeOldestRuns();
-      return this.#insertRun(input.workflow, input.eventId);
+      const run = this.#insertRun(failed.workflow, failed.eventId);
+      this.#sql.setRetriedBy.run(run.runId, failedRunId);
+      return { outcome: "created", run };
     });
   }
 
@@ -448,6 +456,7 @@ export class SqliteStore implements Store {
       finishedAt: record.finishedAt,
       error: record.error,
       nodes,
+      retriedBy: record.retriedBy,
     };
   }
 
@@ -628,6 +637,7 @@ export class SqliteStore implements Store {
       finishedAt: row.finished_at,
       error: row.error,
       nodes: row.nodes === null ? [] : (JSON.parse(row.nodes) as NodeRecord[]),
+      retriedBy: row.retried_by,
     };
   }
 
@@ -729,5 +739,6 @@ function queuedRecord(runId: string, run: AcceptedRun): RunRecord {
     finishedAt: null,
     error: null,
     nodes: [],
+    retriedBy: null,
   };
 }

@@ -1,6 +1,5 @@
 import { RUN_HISTORY_LIMIT } from "../defaults.js";
-import { InletError } from "../errors.js";
-import type { RunStatus } from "./store.js";
+import type { RetryOutcome, RunStatus } from "./store.js";
 
 /** Tuning every implementation accepts; tests lower the history limit to see pruning happen. */
 export interface StoreTuning {
@@ -16,7 +15,12 @@ export function isFinished(status: RunStatus): boolean {
   return status === "succeeded" || status === "failed";
 }
 
-/** createRun on an event that was never recorded (or already pruned): a caller bug, not an outage. */
-export function eventNotFound(eventId: string): InletError {
-  return new InletError("event-not-found", `No recorded event ${eventId}`, { userError: false });
+/** Why a kept run cannot be retried, or null when it can; every store answers in this order. */
+export function retryRefusal(run: {
+  readonly status: RunStatus;
+  readonly retriedBy: string | null;
+}): Extract<RetryOutcome, { outcome: "already-retried" | "not-failed" }> | null {
+  if (run.retriedBy !== null) return { outcome: "already-retried", retriedBy: run.retriedBy };
+  if (run.status !== "failed") return { outcome: "not-failed" };
+  return null;
 }

@@ -69,7 +69,17 @@ export interface RunRecord {
   readonly finishedAt: string | null;
   readonly error: string | null;
   readonly nodes: readonly NodeRecord[];
+  /** The run that retried this failed run (retryRun), or null: a failed run is retried once. */
+  readonly retriedBy: string | null;
 }
+
+export type RetryOutcome =
+  | { readonly outcome: "created"; readonly run: RunRef }
+  /** The run was retried before, by run `retriedBy`: nothing was created. */
+  | { readonly outcome: "already-retried"; readonly retriedBy: string }
+  | { readonly outcome: "not-failed" }
+  /** Unknown, or pruned from the history. */
+  | { readonly outcome: "not-found" };
 
 export interface RunQuery {
   readonly workflow?: string;
@@ -108,8 +118,12 @@ export interface Store {
   listSamples(integration: string): Promise<Sample[]>;
 
   getEvent(eventId: string): Promise<IncomingEvent | undefined>;
-  /** A new queued run of `workflow` on an already recorded event (retry of a failed run). */
-  createRun(input: { readonly workflow: string; readonly eventId: string }): Promise<RunRef>;
+  /**
+   * A new queued run of the failed run's workflow on its event, marking the failed run as retried
+   * by it, as one atomic step: of concurrent retries of one run (on any instance), one creates a
+   * run and the others answer already-retried. The mark lives as long as the failed run's record.
+   */
+  retryRun(failedRunId: string): Promise<RetryOutcome>;
   /** Queued and running runs, oldest first (at most `limit`): what a restart must resume. */
   listUnfinishedRuns(limit?: number): Promise<RunRef[]>;
   /** Marks a run running (if queued) and returns its record; undefined if it is unknown. */

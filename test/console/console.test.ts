@@ -298,6 +298,11 @@ describe.skipIf(!existsSync(CHROMIUM))("web console in a real browser", () => {
     expect(request).not.toContain(SINK_TOKEN);
     expect(request).toContain('"email": "example@example.com"');
 
+    // Retried once: the failed run now links to its retry instead of offering another.
+    await page.goBack();
+    await page.getByText("Retried by run").waitFor();
+    expect(await page.getByRole("button", { name: "Retry this run" }).count()).toBe(0);
+
     await page.getByRole("link", { name: "Config" }).click();
     await page.getByText("shop.yaml").first().waitFor();
     expect(pageProblems).toEqual([]);

@@ -29,6 +29,13 @@ const TALLY_WORKFLOW = [
   '      order: "{{ request.body.id }}"',
 ].join("\n");
 
+/** What GET /v1/admin/runs/{runId} adds to SPEC 6's fields: the run that retried this one. */
+type RetriedRunDetail = RunDetail & { readonly retriedBy: string | null };
+type RetryAccepted = { readonly runId: string; readonly retryOf: string; readonly status: string };
+type RetryAnswer =
+  | RetryAccepted
+  | { readonly error: { readonly code: string; readonly message: string; readonly retriedBy?: string } };
+
 let sink: Sink;
 let project: TempProject;
 let server: TestServer;
@@ -40,6 +47,7 @@ const STORES = ["sqlite", "memory", ...(REDIS_URL ? ["redis"] : [])];
 
 describe.each(STORES)("run history with the %s store", (storeKind) => {
   let redisPrefix: string | undefined;
+  let serverEnv: Record<string, string>;
 
   beforeEach(async () => {
     sink = await startSink();
@@ -54,13 +62,14 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
       memory: "memory:",
       redis: REDIS_URL ?? "",
     };
-    server = await startServer({
+    serverEnv = {
       INLET_DIR: project.dir,
       INLET_STORE: stores[storeKind] ?? "",
       ...(redisPrefix ? { INLET_REDIS_PREFIX: redisPrefix } : {}),
       INLET_ADMIN_TOKEN: ADMIN_TOKEN,
       API_TOKEN,
-    });
+    };
+    server = await startServer(serverEnv);
   });
 
   afterEach(async () => {
@@ -87,8 +96,8 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
     });
   }
 
-  async function runDetail(runId: string): Promise<{ run: RunDetail; text: string }> {
-    const answer = await admin<RunDetail>(server.url, `/v1/admin/runs/${runId}`);
+  async function runDetail(runId: string): Promise<{ run: RetriedRunDetail; text: string }> {
+    const answer = await admin<RetriedRunDetail>(server.url, `/v1/admin/runs/${runId}`);
     expect(answer.status).toBe(200);
     return { run: answer.body, text: answer.text };
   }
@@ -101,6 +110,26 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
 
   const callsFor = (eventId: string): SinkCall[] =>
     sink.calls.filter((call) => (JSON.parse(call.body) as { eventId: string }).eventId === eventId);
+
+  const retryRun = (runId: string) =>
+    admin<RetryAnswer>(server.url, `/v1/admin/runs/${runId}/retry`, { method: "POST" });
+
+  /** An event whose forward run failed on a 400; the sink answers 200 from then on. */
+  async function failedForwardRun(id: string): Promise<RunSummary> {
+    sink.respond(() => ({ status: 400, body: { error: "unknown customer" } }));
+    const failed = await finishedRun(await accept({ id }));
+    expect(failed.status).toBe("failed");
+    sink.respond(() => ({ status: 200, body: { ok: true } }));
+    return failed;
+  }
+
+  async function succeededRun(runId: string): Promise<RetriedRunDetail> {
+    return eventually(async () => {
+      const { run } = await runDetail(runId);
+      if (run.status !== "succeeded") throw new Error(`run ${runId} is ${run.status}`);
+      return run;
+    });
+  }
 
   describe("GET /v1/admin/runs", () => {
     it("lists runs newest first, filtered by workflow and status, and limited, and counts them in /metrics", async () => {
@@ -302,6 +331,60 @@ describe.each(STORES)("run history with the %s store", (storeKind) => {
         [failed.runId, "failed"],
       ]);
     });
+
+    it("retries a failed run once: of two concurrent retries one is 202, the other 409 already-retried naming it, and the receiver gets one call", async () => {
+      const failed = await failedForwardRun("o-twice");
+      const answers = await Promise.all([retryRun(failed.runId), retryRun(failed.runId)]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409]);
+      const accepted = answers.find((answer) => answer.status === 202)?.body as RetryAccepted;
+      const refused = answers.find((answer) => answer.status === 409)?.body;
+      expect(accepted).toEqual({ runId: expect.any(String), retryOf: failed.runId, status: "queued" });
+      const alreadyRetried = {
+        error: {
+          code: "already-retried",
+          message: `Run ${failed.runId} was already retried by run ${accepted.runId}: retry that run if it failed`,
+          retriedBy: accepted.runId,
+        },
+      };
+      expect(refused).toEqual(alreadyRetried);
+
+      await succeededRun(accepted.runId);
+      const calls = callsFor(failed.eventId);
+      expect(calls.map((call) => (JSON.parse(call.body) as { runId: string }).runId)).toEqual([
+        failed.runId,
+        accepted.runId,
+      ]);
+      const forEvent = (await listRuns(server.url, "?workflow=forward")).filter(
+        (run) => run.eventId === failed.eventId,
+      );
+      expect(forEvent.map((run) => run.runId)).toEqual([accepted.runId, failed.runId]);
+      expect((await runDetail(failed.runId)).run.retriedBy).toBe(accepted.runId);
+      expect((await runDetail(accepted.runId)).run.retriedBy).toBeNull();
+
+      // Later too, and whatever the workflow's state: a retried run stays retried.
+      const later = await retryRun(failed.runId);
+      expect({ status: later.status, body: later.body }).toEqual({ status: 409, body: alreadyRetried });
+      expect(callsFor(failed.eventId)).toHaveLength(2);
+    });
+
+    it.skipIf(storeKind === "memory")(
+      "still refuses a second retry of a failed run after a restart, naming the first retry",
+      async () => {
+        const failed = await failedForwardRun("o-restart");
+        const retry = await retryRun(failed.runId);
+        expect(retry.status).toBe(202);
+        const retryId = (retry.body as RetryAccepted).runId;
+        await succeededRun(retryId);
+        await server.shutdown();
+        server = await startServer(serverEnv);
+
+        const again = await retryRun(failed.runId);
+        expect(again.status).toBe(409);
+        expect(again.body).toMatchObject({ error: { code: "already-retried", retriedBy: retryId } });
+        expect((await runDetail(failed.runId)).run.retriedBy).toBe(retryId);
+        expect(callsFor(failed.eventId)).toHaveLength(2);
+      },
+    );
 
     it("refuses to replay a run that did not fail (409 run-not-failed) or does not exist (404)", async () => {
       const eventId = await accept({ id: "o-ok" });

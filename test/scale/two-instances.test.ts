@@ -42,6 +42,14 @@ describe.skipIf(!REDIS_URL)("two instances sharing one Redis", () => {
     );
   }
 
+  async function adminJson<T>(baseUrl: string, path: string): Promise<T> {
+    const response = await fetch(`${baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    if (response.status !== 200) throw new Error(`GET ${path} → ${response.status}`);
+    return (await response.json()) as T;
+  }
+
   afterEach(async () => {
     await Promise.all(instances.splice(0).map((instance) => instance.kill()));
     await sink.close();
@@ -64,6 +72,63 @@ describe.skipIf(!REDIS_URL)("two instances sharing one Redis", () => {
     expect(duplicates).toHaveLength(39);
     expect(new Set(duplicates.map((answer) => answer.duplicateOf))).toEqual(new Set([eventId]));
     await eventually(() => expect(events.delivered).toEqual(new Set([eventId])), { timeoutMs: 15_000 });
+  }, 30_000);
+
+  it("retries a failed run once when both instances are asked at the same time: one 202, one 409 naming it, one more call", async () => {
+    await setUp("retry");
+    let rejecting = true;
+    sink.respond(() =>
+      rejecting ? { status: 400, body: { error: "rejected" } } : { status: 200, body: {} },
+    );
+    const [a, b] = await Promise.all([start(), start()]);
+    const accepted = await post(a.url, { id: "order-1" });
+    expect(accepted.status).toBe(200);
+    const failed = await eventually(
+      async () => {
+        const { runs } = await adminJson<{ runs: { runId: string; eventId: string }[] }>(
+          b.url,
+          "/v1/admin/runs?workflow=forward&status=failed",
+        );
+        const run = runs.find((r) => r.eventId === accepted.eventId);
+        if (!run) throw new Error("the run has not failed yet");
+        return run;
+      },
+      { timeoutMs: 15_000 },
+    );
+    rejecting = false;
+
+    const answers = await Promise.all(
+      [a, b].map(async (instance) => {
+        const response = await fetch(`${instance.url}/v1/admin/runs/${failed.runId}/retry`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      }),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409]);
+    const retryId = answers.find((answer) => answer.status === 202)?.body["runId"];
+    expect(answers.find((answer) => answer.status === 409)?.body).toMatchObject({
+      error: { code: "already-retried", retriedBy: retryId },
+    });
+
+    await eventually(
+      async () => {
+        const run = await adminJson<{ status: string }>(a.url, `/v1/admin/runs/${String(retryId)}`);
+        expect(run.status).toBe("succeeded");
+      },
+      { timeoutMs: 15_000 },
+    );
+    const { runs } = await adminJson<{ runs: { runId: string; eventId: string }[] }>(
+      a.url,
+      "/v1/admin/runs?workflow=forward",
+    );
+    expect(runs.filter((run) => run.eventId === accepted.eventId).map((run) => run.runId)).toEqual([
+      retryId,
+      failed.runId,
+    ]);
+    // The failed call, then the one retry.
+    expect(sink.calls.map((call) => call.url)).toEqual(["/events", "/events"]);
   }, 30_000);
 
   it("delivers, from the surviving instance, every event accepted by an instance killed with SIGKILL", async () => {

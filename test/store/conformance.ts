@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IncomingEvent } from "../../src/ingest/event.js";
 import type { StoreTuning } from "../../src/store/store-support.js";
-import type { NodeRecord, Sample, Store } from "../../src/store/store.js";
+import type { NodeRecord, RunRef, Sample, Store } from "../../src/store/store.js";
 
 /** Opens a fresh, empty store; every test gets its own and closes it. */
 export type OpenTestStore = (tuning?: StoreTuning) => Promise<Store>;
@@ -109,6 +109,7 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
           finishedAt: null,
           error: null,
           nodes: [],
+          retriedBy: null,
         });
       }
     });
@@ -281,6 +282,7 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
         finishedAt: finished.finishedAt,
         error: null,
         nodes: [sent, makeNode("done", { type: "end", status: "succeeded", durationMs: 0 })],
+        retriedBy: null,
       });
       expect(await store.listUnfinishedRuns()).toEqual([]);
       expect(await store.getRun(randomUUID())).toBeUndefined();
@@ -334,20 +336,77 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       expect(await store.listUnfinishedRuns()).toEqual([r1, r2, r4]);
     });
 
-    it("creates a new queued run on a recorded event, and refuses an unknown event", async () => {
+    /** A run of `wf` on a new event, finished as failed. */
+    async function failedRun(target: Store = store): Promise<RunRef> {
+      const outcome = await target.accept({ event: makeEvent(), dedup: null, workflows: ["wf"] });
+      const run = outcome.outcome === "accepted" ? outcome.runs[0] : undefined;
+      if (!run) throw new Error("expected a run");
+      await target.finishRun(run.runId, { status: "failed", finishedAt: finished.finishedAt, error: "boom" });
+      return run;
+    }
+
+    it("retries a failed run once, as a new queued run on its event, and names that retry to every later retry", async () => {
       const event = makeEvent();
-      await store.accept({
+      const accepted = await store.accept({
         event,
         dedup: { scope: "s", hash: testHash("h"), ttlMs: 60_000 },
         workflows: ["wf"],
       });
-      const retry = await store.createRun({ workflow: "wf", eventId: event.eventId });
-      expect(retry).toMatchObject({ workflow: "wf", eventId: event.eventId });
-      expect(await store.getRun(retry.runId)).toMatchObject({ status: "queued", eventId: event.eventId });
-      expect((await store.listUnfinishedRuns()).at(-1)).toEqual(retry);
-      await expect(store.createRun({ workflow: "wf", eventId: randomUUID() })).rejects.toMatchObject({
-        code: "event-not-found",
+      const failed = accepted.outcome === "accepted" ? accepted.runs[0] : undefined;
+      if (!failed) throw new Error("expected a run");
+      await store.finishRun(failed.runId, {
+        status: "failed",
+        finishedAt: finished.finishedAt,
+        error: "boom",
       });
+
+      const outcome = await store.retryRun(failed.runId);
+      if (outcome.outcome !== "created") throw new Error(`expected a retry, got ${outcome.outcome}`);
+      const retry = outcome.run;
+      expect(retry).toEqual({ runId: expect.any(String), workflow: "wf", eventId: event.eventId });
+      expect(retry.runId).not.toBe(failed.runId);
+      expect(await store.getRun(retry.runId)).toMatchObject({ status: "queued", retriedBy: null });
+      expect(await store.getRun(failed.runId)).toMatchObject({ status: "failed", retriedBy: retry.runId });
+      expect(await store.listUnfinishedRuns()).toEqual([retry]);
+
+      expect(await store.retryRun(failed.runId)).toEqual({
+        outcome: "already-retried",
+        retriedBy: retry.runId,
+      });
+      expect(await store.listUnfinishedRuns()).toEqual([retry]);
+      // The retry is a run like any other: once failed, it can be retried in turn.
+      await store.finishRun(retry.runId, {
+        status: "failed",
+        finishedAt: finished.finishedAt,
+        error: "again",
+      });
+      expect(await store.retryRun(retry.runId)).toMatchObject({
+        outcome: "created",
+        run: { eventId: event.eventId },
+      });
+    });
+
+    it("creates one run of concurrent retries of a failed run, and every other retry names it", async () => {
+      const failed = await failedRun();
+      const outcomes = await Promise.all(Array.from({ length: 5 }, () => store.retryRun(failed.runId)));
+      const created = outcomes.flatMap((outcome) => (outcome.outcome === "created" ? [outcome.run] : []));
+      expect(created).toHaveLength(1);
+      const [retry] = created as [RunRef];
+      expect(outcomes.filter((outcome) => outcome.outcome !== "created")).toEqual(
+        Array(4).fill({ outcome: "already-retried", retriedBy: retry.runId }),
+      );
+      expect(await store.listUnfinishedRuns()).toEqual([retry]);
+    });
+
+    it("refuses to retry a run that has not failed, or that it does not keep", async () => {
+      const outcome = await accept(["wf", "other"], null);
+      if (outcome.outcome !== "accepted") throw new Error("expected an accepted event");
+      const [queued, succeeded] = outcome.runs as [RunRef, RunRef];
+      await store.finishRun(succeeded.runId, { status: "succeeded", ...finished });
+      expect(await store.retryRun(queued.runId)).toEqual({ outcome: "not-failed" });
+      expect(await store.retryRun(succeeded.runId)).toEqual({ outcome: "not-failed" });
+      expect(await store.retryRun(randomUUID())).toEqual({ outcome: "not-found" });
+      expect(await store.listUnfinishedRuns()).toEqual([queued]);
     });
 
     it("generates a secret once and returns the same one afterwards", async () => {
@@ -395,8 +454,24 @@ export function describeStoreConformance(name: string, open: OpenTestStore): voi
       // The history keeps one finished run: the first is pruned, the event stays with the second.
       expect(await small.getRun(first.runId)).toBeUndefined();
       expect(await small.getEvent(event.eventId)).toEqual(event);
-      const retry = await small.createRun({ workflow: "second", eventId: event.eventId });
-      expect(await small.listUnfinishedRuns()).toEqual([retry]);
+      const retry = await small.retryRun(second.runId);
+      expect(retry).toMatchObject({
+        outcome: "created",
+        run: { workflow: "second", eventId: event.eventId },
+      });
+      expect(await small.listUnfinishedRuns()).toEqual([retry.outcome === "created" && retry.run]);
+    });
+
+    it("forgets that a failed run was retried when the history prunes it", async () => {
+      const small = await openTracked({ runHistoryLimit: 1 });
+      const failed = await failedRun(small);
+      const retry = await small.retryRun(failed.runId);
+      if (retry.outcome !== "created") throw new Error(`expected a retry, got ${retry.outcome}`);
+      await small.finishRun(retry.run.runId, { status: "succeeded", ...finished });
+      // The history keeps one finished run: the failed one is pruned, and its mark with it.
+      expect(await small.getRun(failed.runId)).toBeUndefined();
+      expect(await small.retryRun(failed.runId)).toEqual({ outcome: "not-found" });
+      expect(await small.getRun(retry.run.runId)).toMatchObject({ status: "succeeded", retriedBy: null });
     });
 
     it("rejects calls with StoreUnavailableError once closed", async () => {

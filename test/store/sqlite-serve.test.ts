@@ -274,7 +274,14 @@ describe("the SQLite store's dedup keys across restarts", () => {
       { runId: "0193a0b2-0000-7000-8000-000000000003", workflow: "wf", eventId: event.eventId },
     ]);
     expect(await upgraded.getEvent(event.eventId)).toEqual(event);
-    const retry = await upgraded.createRun({ workflow: "wf", eventId: event.eventId });
-    expect(retry.eventId).toBe(event.eventId);
+    await upgraded.finishRun("0193a0b2-0000-7000-8000-000000000003", {
+      status: "failed",
+      finishedAt: new Date().toISOString(),
+      error: "boom",
+    });
+    expect(await upgraded.retryRun("0193a0b2-0000-7000-8000-000000000003")).toMatchObject({
+      outcome: "created",
+      run: { workflow: "wf", eventId: event.eventId },
+    });
   });
 });

@@ -1,8 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
+import { migrateSqlite } from "../../src/store/sqlite-schema.js";
 import { describeStoreConformance, makeEvent, testHash } from "./conformance.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inlet-sqlite-"));
@@ -38,6 +40,64 @@ describe("sqlite store", () => {
       });
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("keeps a failed run's retry across close and reopen: a retry after the restart is refused, naming it", async () => {
+    const url = `sqlite:${nextFile()}`;
+    const first = await openStore(url, { serve: true });
+    const outcome = await first.accept({ event: makeEvent(), dedup: null, workflows: ["wf"] });
+    const failed = outcome.outcome === "accepted" ? outcome.runs[0] : undefined;
+    if (!failed) throw new Error("expected a run");
+    await first.finishRun(failed.runId, {
+      status: "failed",
+      finishedAt: new Date().toISOString(),
+      error: "boom",
+    });
+    const retry = await first.retryRun(failed.runId);
+    if (retry.outcome !== "created") throw new Error(`expected a retry, got ${retry.outcome}`);
+    await first.close();
+
+    const reopened = await openStore(url, { serve: true });
+    try {
+      expect(await reopened.retryRun(failed.runId)).toEqual({
+        outcome: "already-retried",
+        retriedBy: retry.run.runId,
+      });
+      expect(await reopened.getRun(failed.runId)).toMatchObject({
+        status: "failed",
+        retriedBy: retry.run.runId,
+      });
+      expect(await reopened.listUnfinishedRuns()).toEqual([retry.run]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("upgrades a version 8 file so that each of its failed runs can be retried once", async () => {
+    const file = nextFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const v8 = new Database(file);
+    migrateSqlite(v8, undefined, 8);
+    const event = makeEvent();
+    v8.prepare("INSERT INTO events (event_id, json) VALUES (?, ?)").run(event.eventId, JSON.stringify(event));
+    v8.prepare(
+      "INSERT INTO runs (run_id, workflow, event_id, status, finished_at, error) VALUES ('failed-run', 'wf', ?, 'failed', ?, 'boom')",
+    ).run(event.eventId, new Date().toISOString());
+    v8.exec("UPDATE counters SET value = (SELECT MAX(seq) FROM events) WHERE name = 'run_rows_through'");
+    v8.close();
+
+    const upgraded = await openStore(`sqlite:${file}`, { serve: true });
+    try {
+      expect(await upgraded.getRun("failed-run")).toMatchObject({ status: "failed", retriedBy: null });
+      const retry = await upgraded.retryRun("failed-run");
+      expect(retry).toMatchObject({ outcome: "created", run: { workflow: "wf", eventId: event.eventId } });
+      expect(await upgraded.retryRun("failed-run")).toEqual({
+        outcome: "already-retried",
+        retriedBy: retry.outcome === "created" ? retry.run.runId : "",
+      });
+    } finally {
+      await upgraded.close();
     }
   });
 

@@ -46,6 +46,13 @@ function runRows(file: string): number {
 }
 
 const finished = { status: "succeeded", finishedAt: "2024-01-01T00:01:00.000Z", error: null } as const;
+const failedRun = { status: "failed", finishedAt: "2024-01-01T00:01:00.000Z", error: "boom" } as const;
+
+async function retried(store: SqliteStore, failedRunId: string): Promise<RunRef> {
+  const outcome = await store.retryRun(failedRunId);
+  if (outcome.outcome !== "created") throw new Error(`expected a retry, got ${outcome.outcome}`);
+  return outcome.run;
+}
 
 describe("runs waiting in their event's row (SQLite)", () => {
   it("writes no run row at accept, and shows the waiting runs as queued to every reader", async () => {
@@ -63,6 +70,7 @@ describe("runs waiting in their event's row (SQLite)", () => {
       finishedAt: null,
       error: null,
       nodes: [],
+      retriedBy: null,
     });
     const listed = async (query: Parameters<SqliteStore["listRuns"]>[0]) =>
       (await store.listRuns(query)).map((run) => run.runId);
@@ -120,14 +128,12 @@ describe("runs waiting in their event's row (SQLite)", () => {
 
   it("lists a retry after the runs that waited when it was made", async () => {
     const store = open(nextFile());
-    const event = makeEvent();
-    await store.accept({ event, dedup: null, workflows: ["wf"] });
+    const [failed] = await accept(store, ["wf"]);
+    // The failed run's finish makes rows of the runs up to its own only: the next one still waits.
+    await store.finishRun(failed!.runId, failedRun);
     const [waiting] = await accept(store, ["wf"]);
-    const retry = await store.createRun({ workflow: "wf", eventId: event.eventId });
-    expect((await store.listUnfinishedRuns()).map((run) => run.runId).slice(1)).toEqual([
-      waiting?.runId,
-      retry.runId,
-    ]);
+    const retry = await retried(store, failed!.runId);
+    expect((await store.listUnfinishedRuns()).map((run) => run.runId)).toEqual([waiting?.runId, retry.runId]);
   });
 
   it("moves a version 6 file's node records into their runs, in the order they started, when it upgrades", async () => {
@@ -160,10 +166,11 @@ describe("runs waiting in their event's row (SQLite)", () => {
   it("keeps the newest event even when its runs are pruned, so its seq is never given to the next", async () => {
     const store = open(nextFile(), 1);
     const [first] = await accept(store, ["wf"]);
+    await store.finishRun(first!.runId, failedRun);
     const [newest] = await accept(store, ["wf"]);
     // The retry makes rows of every waiting run: the newest event's run is now older than it.
-    const retry = await store.createRun({ workflow: "wf", eventId: first!.eventId });
-    for (const run of [newest!, first!, retry]) await store.finishRun(run.runId, finished);
+    const retry = await retried(store, first!.runId);
+    for (const run of [newest!, retry]) await store.finishRun(run.runId, finished);
     expect(await store.getRun(newest!.runId)).toBeUndefined();
 
     const [next] = await accept(store, ["wf"]);
@@ -289,6 +296,7 @@ describe("runs started by the process that serves the file (SQLite)", () => {
       finishedAt: finished.finishedAt,
       error: null,
       nodes: [slow, fast],
+      retriedBy: null,
     };
     expect(await store.getRun(run.runId)).toEqual(expected);
     expect(await open(file).getRun(run.runId)).toEqual(expected);
@@ -425,6 +433,7 @@ describe("a serving SQLite store's memory of the runs it accepted", () => {
       finishedAt: null,
       error: null,
       nodes: [],
+      retriedBy: null,
     });
     expect(await store.startRun(second.runId, "2024-01-01T00:00:00.000Z")).toMatchObject({
       status: "succeeded",

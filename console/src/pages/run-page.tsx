@@ -44,7 +44,16 @@ export function RunPage(props: { runId: string }) {
               <strong>Error:</strong> {run.error}
             </p>
           )}
-          {run.status === "failed" && <RetryButton runId={run.runId} />}
+          {run.retriedBy !== null ? (
+            <p>
+              Retried by run{" "}
+              <a href={href({ page: "run", runId: run.retriedBy })}>
+                <code>{run.retriedBy}</code>
+              </a>
+            </p>
+          ) : (
+            run.status === "failed" && <RetryButton runId={run.runId} />
+          )}
           <Timeline run={run} />
         </>
       )}

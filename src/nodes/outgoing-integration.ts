@@ -9,7 +9,7 @@ import { REDACTED } from "../ingest/event.js";
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
-import { isCredentialHeader, SentCredentials } from "./sent-credentials.js";
+import { isCredentialHeader, isCredentialName, SentCredentials } from "./sent-credentials.js";
 
 /** A receiver's session cookie is a credential too: never kept in run records. */
 const SET_COOKIE = "set-cookie";
@@ -241,13 +241,30 @@ function redactHeaders(
   );
 }
 
-/** The URL as kept in run records: user info (a password in the URL) removed. */
+/** The URL as kept in run records: user info (a password in the URL) removed, credential query values redacted. */
 function recordedUrl(target: URL): string {
-  if (target.username === "" && target.password === "") return target.href;
+  const hidden = [...target.searchParams.keys()].some(isCredentialName);
+  if (target.username === "" && target.password === "" && !hidden) return target.href;
   const copy = new URL(target.href);
   copy.username = "";
   copy.password = "";
+  // Part by part, so the other parameters keep the encoding they were sent with.
+  if (hidden) {
+    copy.search = target.search
+      .slice(1)
+      .split("&")
+      .map((part) => {
+        const name = part.split("=", 1)[0]!;
+        return isCredentialName(decodedName(name)) ? `${name}=${REDACTED}` : part;
+      })
+      .join("&");
+  }
   return copy.href;
+}
+
+/** A raw query parameter name decoded as URLSearchParams reads it (`+` is a space). */
+function decodedName(raw: string): string {
+  return [...new URLSearchParams(`${raw}=`).keys()][0] ?? raw;
 }
 
 function excerpt(body: unknown): string {
@@ -341,7 +358,12 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
 
       const request = { method, url: target.href, headers: sent, body: rendered.text };
       const response = await ctx.http.send(request, { nodeId, timeoutMs, signal: ctx.signal });
-      const sentCredentials = new SentCredentials(sent, credentials?.name, credentials?.secrets ?? []);
+      const sentCredentials = new SentCredentials(
+        sent,
+        credentials?.name,
+        credentials?.secrets ?? [],
+        target,
+      );
       if (!expectStatus(response.status))
         throw statusError(response, `${method} ${target.origin}${target.pathname}`, sentCredentials);
       return {

@@ -312,6 +312,52 @@ describe("credentials a receiver echoes back", () => {
   });
 });
 
+describe("credentials named by their header or query parameter", () => {
+  const node = `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/named?page=2&api_key={{ env.KEY }}&q=a+b"
+    query: { access_token: "{{ env.TOKEN }}", key: "{{ env.KEY }}" }
+    headers:
+      X-Api-Key: "{{ env.KEY }}"
+      X-Auth-Token: "{{ env.TOKEN }}"
+      Idempotency-Key: "order-1234567"
+      X-Request-Id: "req-1234567"
+    body: { ok: true }
+`;
+  const env = { KEY: "key-5d8e21a0", TOKEN: "tok-9b71c4e2" };
+
+  it("sends them as rendered and keeps them out of the run record", async () => {
+    const { outcome, records } = await runYaml(node, { env });
+    expect(outcome.status).toBe("succeeded");
+    const call = sink.calls[0]!;
+    expect(call.headers["x-api-key"]).toBe(env.KEY);
+    expect(call.headers["x-auth-token"]).toBe(env.TOKEN);
+    expect(call.url).toBe(`/named?page=2&api_key=${env.KEY}&q=a+b&access_token=${env.TOKEN}&key=${env.KEY}`);
+    const request = (records[0]?.output as { request: { url: string; headers: Record<string, string> } })
+      .request;
+    expect(request.url).toBe(
+      `${sink.url}/named?page=2&api_key=[redacted]&q=a+b&access_token=[redacted]&key=[redacted]`,
+    );
+    expect(request.headers).toMatchObject({
+      "X-Api-Key": "[redacted]",
+      "X-Auth-Token": "[redacted]",
+      "Idempotency-Key": "order-1234567",
+      "X-Request-Id": "req-1234567",
+    });
+    expect(JSON.stringify(records)).not.toMatch(/key-5d8e21a0|tok-9b71c4e2/);
+  });
+
+  it("scrubs them from an answer that echoes them", async () => {
+    sink.respond((call) => ({ status: 200, body: { youSent: call.url, key: call.headers["x-api-key"] } }));
+    const { records } = await runYaml(node, { env });
+    const recorded = JSON.stringify(records);
+    expect(recorded).toContain("[redacted]");
+    expect(recorded).not.toMatch(/key-5d8e21a0|tok-9b71c4e2/);
+  });
+});
+
 describe("bodies and URLs", () => {
   it("sends a string body as rendered text with the default JSON content type", async () => {
     const { outcome, records } = await runYaml(

@@ -4,12 +4,17 @@ import { DURATION_PATTERN } from "../config/documents.js";
 import { parseDurationMs } from "../config/units.js";
 import { parseRetryAfter } from "../engine/retry.js";
 import { NodeRunError, errorMessage } from "../errors.js";
-import { REDACTED } from "../ingest/event.js";
+import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
-import { isCredentialHeader, isCredentialName, SentCredentials } from "./sent-credentials.js";
+import {
+  decodedQueryName,
+  isCredentialHeader,
+  isCredentialName,
+  SentCredentials,
+} from "./sent-credentials.js";
 
 /** A receiver's session cookie is a credential too: never kept in run records. */
 const SET_COOKIE = "set-cookie";
@@ -228,8 +233,8 @@ function checkHeaders(headers: Readonly<Record<string, string>>): void {
   }
 }
 
-/** Headers as kept in run records: credentials (and the node's own auth header) redacted. */
-function redactHeaders(
+/** Request headers as kept in run records: credentials (and the node's own auth header) redacted. */
+function redactSentHeaders(
   headers: Readonly<Record<string, string>>,
   authHeader: string | undefined,
 ): Record<string, string> {
@@ -238,6 +243,20 @@ function redactHeaders(
       name,
       isCredentialHeader(name, authHeader) ? REDACTED : value,
     ]),
+  );
+}
+
+/**
+ * Response headers as kept in run records and read by later nodes: only cookies are hidden by
+ * name, as a token a login answers with (X-Auth-Token, X-Subject-Token) is what the next node
+ * sends; what the node itself sent is scrubbed from them by SentCredentials.
+ */
+function redactReceivedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      const lower = name.toLowerCase();
+      return [name, REDACTED_HEADERS.has(lower) || lower === SET_COOKIE ? REDACTED : value];
+    }),
   );
 }
 
@@ -255,16 +274,11 @@ function recordedUrl(target: URL): string {
       .split("&")
       .map((part) => {
         const name = part.split("=", 1)[0]!;
-        return isCredentialName(decodedName(name)) ? `${name}=${REDACTED}` : part;
+        return isCredentialName(decodedQueryName(name)) ? `${name}=${REDACTED}` : part;
       })
       .join("&");
   }
   return copy.href;
-}
-
-/** A raw query parameter name decoded as URLSearchParams reads it (`+` is a space). */
-function decodedName(raw: string): string {
-  return [...new URLSearchParams(`${raw}=`).keys()][0] ?? raw;
 }
 
 function excerpt(body: unknown): string {
@@ -371,12 +385,12 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
           request: {
             method,
             url: recordedUrl(target),
-            headers: redactHeaders(sent, credentials?.name),
+            headers: redactSentHeaders(sent, credentials?.name),
             body: rendered.shown,
           },
           response: {
             status: response.status,
-            headers: sentCredentials.scrub(redactHeaders(response.headers, SET_COOKIE)),
+            headers: sentCredentials.scrub(redactReceivedHeaders(response.headers)),
             body: sentCredentials.scrub(response.body),
           },
         },

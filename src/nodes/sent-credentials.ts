@@ -1,21 +1,71 @@
 import { SCRUBBED_CREDENTIAL_MIN_CHARS } from "../defaults.js";
 import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 
-/**
- * A name that says its value is a secret, by its words (split at `-`, `_`, `.` and camelCase):
- * X-Api-Key, X-Auth-Token, access_token, client_secret, apiKey, a query's bare `key` (as Google's
- * APIs take it). Idempotency-Key or X-Request-Id are not: `key` alone counts only as the whole name.
- */
-const SECRET_WORDS =
-  /(?:^|\.)(?:token|secret|password|passwd|pwd|passphrase|signature|sig|credentials?|auth|authorization|jwt|session|sessionid|apikey|(?:api|access|private)\.key)(?:\.|$)|^key$/;
+/** Words that name a secret wherever they stand in a header or query parameter name. */
+const SECRET_WORDS: ReadonlySet<string> = new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "pass",
+  "passphrase",
+  "signature",
+  "sig",
+  "credential",
+  "credentials",
+  "auth",
+  "authorization",
+  "jwt",
+  "session",
+  "sessionid",
+  "apikey",
+  "apitoken",
+  "accesstoken",
+  "authtoken",
+  "accesskey",
+  "secretkey",
+  "privatekey",
+  "clientsecret",
+]);
+/** Words that make the word after them, `key`, a secret: X-Api-Key, Ocp-Apim-Subscription-Key, app_key. */
+const KEY_QUALIFIERS: ReadonlySet<string> = new Set([
+  "api",
+  "access",
+  "private",
+  "secret",
+  "subscription",
+  "app",
+  "application",
+  "functions",
+  "master",
+  "signing",
+  "client",
+]);
+/** Words that make the word after them, `token`, a place in a listing: pageToken, NextToken. */
+const PAGING_WORDS: ReadonlySet<string> = new Set(["page", "next", "continuation", "sync", "cursor"]);
 
-/** Whether a header or query parameter name says its value is a credential, whatever the node's auth. */
+/**
+ * Whether a header or query parameter name says its value is a credential, whatever the node's
+ * auth: X-Api-Key, X-Auth-Token, access_token, client_secret, apiKey, a query's bare `key` (as
+ * Google's APIs take it). Judged by its words (split at anything not a letter, and at camelCase),
+ * so Idempotency-Key, X-Request-Id, pageToken and token_type_hint are kept.
+ */
 export function isCredentialName(name: string): boolean {
   const words = name
-    .replace(/([a-z0-9])([A-Z])/g, "$1.$2")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
     .toLowerCase()
-    .replace(/[-_.\s]+/g, ".");
-  return SECRET_WORDS.test(words);
+    .split(/[^a-z]+/)
+    .filter((word) => word !== "");
+  if (words.length === 1 && words[0] === "key") return true;
+  return words.some((word, i) => {
+    const before = words[i - 1];
+    if (word === "key") return before !== undefined && KEY_QUALIFIERS.has(before);
+    if (word === "token" && ((before !== undefined && PAGING_WORDS.has(before)) || words[i + 1] === "type")) {
+      return false;
+    }
+    return SECRET_WORDS.has(word);
+  });
 }
 
 /** Whether a header's value is a credential, never kept in run records: `authHeader` is the node's own. */
@@ -42,6 +92,13 @@ export class SentCredentials {
   ) {
     const found = new Set(extra);
     for (const [name, value] of url.searchParams) if (isCredentialName(name)) found.add(value);
+    // As sent, percent-encoded: an echo of the URL quotes it so.
+    for (const part of url.search.slice(1).split("&")) {
+      const equals = part.indexOf("=");
+      if (equals !== -1 && isCredentialName(decodedQueryName(part.slice(0, equals)))) {
+        found.add(part.slice(equals + 1));
+      }
+    }
     for (const [name, value] of Object.entries(headers)) {
       if (!isCredentialHeader(name, authHeader)) continue;
       found.add(value);
@@ -76,4 +133,9 @@ export class SentCredentials {
     for (const secret of this.#secrets) scrubbed = scrubbed.replaceAll(secret, REDACTED);
     return scrubbed;
   }
+}
+
+/** A raw query parameter name decoded as URLSearchParams reads it (`+` is a space, `%5F` an underscore). */
+export function decodedQueryName(raw: string): string {
+  return [...new URLSearchParams(`${raw}=`).keys()][0] ?? raw;
 }

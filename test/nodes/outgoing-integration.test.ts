@@ -7,6 +7,7 @@ import { redactHeaders, type IncomingEvent } from "../../src/ingest/event.js";
 import { createHttpTransport } from "../../src/nodes/http-transport.js";
 import type { HttpTransport } from "../../src/nodes/node-type.js";
 import { builtinRegistry } from "../../src/nodes/registry.js";
+import { isCredentialName } from "../../src/nodes/sent-credentials.js";
 import type { NodeRecord } from "../../src/store/store.js";
 import { startSink, type Sink } from "../helpers/sink.js";
 
@@ -349,12 +350,91 @@ describe("credentials named by their header or query parameter", () => {
     expect(JSON.stringify(records)).not.toMatch(/key-5d8e21a0|tok-9b71c4e2/);
   });
 
-  it("scrubs them from an answer that echoes them", async () => {
-    sink.respond((call) => ({ status: 200, body: { youSent: call.url, key: call.headers["x-api-key"] } }));
-    const { records } = await runYaml(node, { env });
+  it("scrubs them from an answer that echoes them, as sent and as read", async () => {
+    // Values only the query carries, with characters the URL percent-encodes, under an encoded name.
+    const secret = "q+/s3cr3t==";
+    sink.respond((call) => ({
+      status: 200,
+      body: { youSent: call.url, echo: new URL(call.url, sink.url).search },
+    }));
+    const { records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/echo-query?api%5Fkey={{ env.SECRET | urlencode }}&page=2"
+`,
+      { env: { SECRET: secret } },
+    );
+    expect(sink.calls[0]?.url).toBe(`/echo-query?api%5Fkey=${encodeURIComponent(secret)}&page=2`);
     const recorded = JSON.stringify(records);
-    expect(recorded).toContain("[redacted]");
-    expect(recorded).not.toMatch(/key-5d8e21a0|tok-9b71c4e2/);
+    expect(recorded).toContain("api%5Fkey=[redacted]&page=2");
+    expect(recorded).not.toContain(encodeURIComponent(secret));
+    expect(recorded).not.toContain(secret);
+  });
+
+  it("keeps a token a login answers with in the answer, for the next node to send", async () => {
+    sink.respond((call) =>
+      call.url === "/login"
+        ? { status: 200, headers: { "X-Auth-Token": "session-7c1e93ab" }, body: { ok: true } }
+        : { status: 200, body: { ok: true } },
+    );
+    const { outcome } = await runYaml(`
+  - id: login
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/login"
+    next: use
+  - id: use
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.SINK }}/use"
+    headers: { X-Auth-Token: "{{ nodes.login.response.headers['x-auth-token'] }}" }
+`);
+    expect(outcome.status).toBe("succeeded");
+    expect(sink.calls[1]?.headers["x-auth-token"]).toBe("session-7c1e93ab");
+  });
+});
+
+describe("isCredentialName", () => {
+  it.each([
+    "X-Api-Key",
+    "X-API-KEY",
+    "apikey",
+    "apiKey",
+    "APIKey",
+    "X-Api-Key2",
+    "api-token",
+    "X-Auth-Token",
+    "x-amz-security-token",
+    "access_token",
+    "accessToken",
+    "client_secret",
+    "Ocp-Apim-Subscription-Key",
+    "DD-APPLICATION-KEY",
+    "app_key",
+    "x-functions-key",
+    "auth[token]",
+    "password",
+    "key",
+  ])("%s names a credential", (name) => {
+    expect(isCredentialName(name)).toBe(true);
+  });
+
+  it.each([
+    "Idempotency-Key",
+    "X-Request-Id",
+    "Content-Type",
+    "pageToken",
+    "NextToken",
+    "continuation_token",
+    "token_type_hint",
+    "author",
+    "design",
+    "keyword",
+    "page",
+  ])("%s does not", (name) => {
+    expect(isCredentialName(name)).toBe(false);
   });
 });
 

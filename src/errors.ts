@@ -24,13 +24,13 @@ export class ConfigError extends InletError {
   }
 }
 
-/** An answer other than success; turned into `{"error":{"code","message"}}` at the edge. */
 /** Never `code` or `message`: the body's own would be overwritten. */
 export type ErrorFields = Readonly<Record<string, string>> & {
   readonly code?: never;
   readonly message?: never;
 };
 
+/** An answer other than success; turned into `{"error":{"code","message"}}` at the edge. */
 export class HttpError extends InletError {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;

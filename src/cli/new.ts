@@ -30,9 +30,9 @@ export function checkId(id: string): string {
  */
 export async function declaredIdsIn(dir: string): Promise<DeclaredIds> {
   const declared = await readDeclaredIds(dir);
-  for (const file of declared.unparsed) {
+  for (const file of declared.unchecked) {
     process.stderr.write(
-      `inlet: warning: ${file} does not parse, so the ids in it were not checked (\`inlet validate\` shows why)\n`,
+      `inlet: warning: ${file} could not be read or does not parse, so the ids in it were not checked (\`inlet validate\` shows why)\n`,
     );
   }
   return declared;
@@ -52,7 +52,7 @@ export function newCommand(): Command {
         throw new InletError("missing-option", "--auth jwt needs --api-key <id>");
       }
       if (options.auth !== "jwt" && options.apiKey !== undefined) {
-        throw new InletError("missing-option", "--api-key needs --auth jwt");
+        throw new InletError("conflicting-options", "--api-key needs --auth jwt");
       }
       const dir = configDir(options.dir);
       const file = path.join(dir, "integrations", `${checkId(id)}.yaml`);

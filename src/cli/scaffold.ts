@@ -12,8 +12,8 @@ export type IdKind = Exclude<DocKind, "WorkflowTest">;
 /** The ids a config folder's documents declare, per kind, each with the file:line:col declaring it first. */
 export interface DeclaredIds {
   readonly byKind: ReadonlyMap<IdKind, ReadonlyMap<string, string>>;
-  /** Files whose YAML does not parse: the ids they hold could not be seen. */
-  readonly unparsed: readonly string[];
+  /** Files (or folders) that could not be read or do not parse: the ids they hold could not be seen. */
+  readonly unchecked: readonly string[];
 }
 
 /**
@@ -35,8 +35,11 @@ export async function readDeclaredIds(dir: string): Promise<DeclaredIds> {
     const { line, col } = locate(source, ["id"]);
     ids.set(value.id, `${source.file}:${line}:${col}`);
   }
-  const unparsed = read.diagnostics.filter((d) => d.code === "yaml-syntax").map((d) => d.file);
-  return { byKind, unparsed: [...new Set(unparsed)] };
+  // Every read problem but the folder's own "no integrations/ or workflows/ here": a new folder has none yet.
+  const unchecked = read.diagnostics
+    .filter((d) => path.resolve(d.file) !== path.resolve(dir))
+    .map((d) => d.file);
+  return { byKind, unchecked: [...new Set(unchecked)] };
 }
 
 /** Refuses an id another document of its kind declares, as `inlet validate` would. */
@@ -58,7 +61,10 @@ export function requireDeclaredId(
   const { kind, id, createWith } = reference;
   const ids = declared.byKind.get(kind);
   if (ids?.has(id)) return;
-  const create = `create it first with \`${createWith}\``;
+  const create =
+    declared.unchecked.length === 0
+      ? `create it first with \`${createWith}\``
+      : `fix ${declared.unchecked.join(", ")}, which could not be read, if it declares one; else create it with \`${createWith}\``;
   throw new InletError(
     "unknown-ref",
     ids === undefined

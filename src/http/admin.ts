@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Router, type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
 import * as defaults from "../defaults.js";
 import type { SnapshotHolder } from "../config/snapshot-holder.js";
 import type { RuntimeIntegration } from "../config/snapshot.js";
@@ -27,6 +28,7 @@ export interface AdminDeps {
   readonly metrics: Metrics;
   readonly publicUrl: () => string;
   readonly rateLimits: RateLimits;
+  readonly logger: Logger;
 }
 
 /** /v1/admin/* (SPEC 6), behind `Authorization: Bearer $INLET_ADMIN_TOKEN`. */
@@ -93,7 +95,13 @@ export function adminRoutes(deps: AdminDeps): Router {
     // The read above may be stale (a concurrent retry, here or on another instance): the store's
     // atomic claim decides.
     const retry = retriedRun(run.runId, await deps.store.retryRun(run.runId));
-    await deps.dispatcher.dispatch([retry]);
+    try {
+      await deps.dispatcher.dispatch([retry]);
+    } catch (error) {
+      // The retry is durable (and its failed run marked): the runner's periodic resume queues it
+      // later, and a client asking again would only hear already-retried.
+      deps.logger.warn({ err: error, runId: retry.runId }, "retry recorded but not queued yet");
+    }
     sendJson(res, 202, { runId: retry.runId, retryOf: run.runId, status: "queued" });
   });
 

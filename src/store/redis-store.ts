@@ -187,9 +187,10 @@ export class RedisStore implements Store {
       case "already-retried":
         return { outcome, retriedBy: first };
       case "not-failed":
+      case "not-found":
         return { outcome };
       default:
-        return { outcome: "not-found" };
+        throw new Error(`unexpected reply from the retry script: ${JSON.stringify(reply)}`);
     }
   }
 

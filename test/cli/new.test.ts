@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
@@ -74,9 +74,21 @@ describe("inlet new and apikey new refuse an id another file declares", () => {
     const result = await inlet(["new", "integration", "orders"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
-      "inlet: warning: integrations/broken.yaml does not parse, so the ids in it were not checked (`inlet validate` shows why)\n",
+      "inlet: warning: integrations/broken.yaml could not be read or does not parse, so the ids in it were not checked (`inlet validate` shows why)\n",
     );
     expect(existsSync(path.join(project.dir, "integrations/orders.yaml"))).toBe(true);
+  });
+
+  it("names a file it could not read where a reference may be declared, rather than advising a duplicate", async () => {
+    project = await tempProject();
+    symlinkSync(path.join(project.dir, "nowhere.yaml"), path.join(project.dir, "integrations/shop.yaml"));
+    const result = await inlet(["new", "workflow", "w", "--integration", "shop"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "inlet: warning: integrations/shop.yaml could not be read or does not parse, so the ids in it were not checked (`inlet validate` shows why)\n" +
+        'inlet: no Integration "shop": the config folder declares no Integration yet; fix integrations/shop.yaml, which could not be read, if it declares one; else create it with `inlet new integration shop`\n',
+    );
+    expect(existsSync(path.join(project.dir, "workflows/w.yaml"))).toBe(false);
   });
 });
 

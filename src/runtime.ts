@@ -6,9 +6,10 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import * as defaults from "./defaults.js";
 import { createConfigLoader } from "./config/load.js";
-import { buildSnapshot, type SnapshotDeps } from "./config/snapshot.js";
+import { buildSnapshot, type Snapshot, type SnapshotDeps } from "./config/snapshot.js";
 import { SnapshotHolder } from "./config/snapshot-holder.js";
 import { createReloader, type Reloader } from "./config/watch.js";
+import { KeySets } from "./auth/jwks.js";
 import { resolveJwtKey } from "./auth/jwt.js";
 import { startSweeper } from "./dedup/sweeper.js";
 import { createLocalRunner } from "./engine/local-runner.js";
@@ -81,7 +82,8 @@ export async function startRuntime(options: {
   acquired.push("the store", () => store.close());
   try {
     const jwtKey = resolveJwtKey(settings.jwtSecret ?? (await storedJwtSecret(store, logger)));
-    const snapshotDeps = (): SnapshotDeps => ({ env, jwtKey, requireSecrets: true });
+    const keySets = new KeySets();
+    const snapshotDeps = (): SnapshotDeps => ({ env, jwtKey, requireSecrets: true, keySets });
     const built = buildSnapshot(loaded.config, snapshotDeps());
     if (!built.ok) throw new ConfigError(built.diagnostics);
     const holder = new SnapshotHolder(built.snapshot);
@@ -152,7 +154,10 @@ export async function startRuntime(options: {
       metrics,
       watch: settings.watch,
       debounceMs: defaults.WATCH_DEBOUNCE_MS,
-      onSwap: (previous, next) => void samples.retain(previous, next),
+      onSwap: (previous, next) => {
+        keySets.retain(jwksUrls(next));
+        void samples.retain(previous, next);
+      },
     });
     acquired.push("the config watcher", () => reloader.close());
     const sweeper = startSweeper({
@@ -267,6 +272,13 @@ function sharedLimiterRedis(url: string, logger: Logger): Redis {
     down = false;
   });
   return redis;
+}
+
+/** The JWKS URLs a snapshot's integrations name: the key sets worth keeping after a reload. */
+function jwksUrls(snapshot: Snapshot): ReadonlySet<string> {
+  const urls = new Set<string>();
+  for (const { auth } of snapshot.integrations.values()) if ("jwks" in auth) urls.add(auth.jwks);
+  return urls;
 }
 
 /** Inlet's own secrets are not for templates: a workflow must not be able to send them onward. */

@@ -65,6 +65,45 @@ function isKeySetUnavailable(error: unknown): boolean {
 }
 
 /**
+ * The identity providers' key sets, one per JWKS URL: shared by every integration that names it
+ * (a provider's set is fetched once, not once per integration) and kept across config reloads, so
+ * that an edit to any file neither refetches every set nor, while a provider is down, turns the
+ * tokens its last set still verifies into 503s.
+ */
+export class KeySets {
+  readonly #sets = new Map<string, JWTVerifyGetKey>();
+  readonly #cacheMaxAgeMs: number;
+
+  /** Tests shorten the cache; it is JWKS_CACHE_MAX_AGE_MS otherwise. */
+  constructor(options: { cacheMaxAgeMs?: number } = {}) {
+    this.#cacheMaxAgeMs = options.cacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS;
+  }
+
+  get(url: string): JWTVerifyGetKey {
+    let keySet = this.#sets.get(url);
+    if (keySet === undefined) {
+      // jose records here when it last applied a fetched set (`uat`, ms since epoch).
+      const fetched: { uat?: number } = {};
+      keySet = keySetOrLastFetched(
+        createRemoteJWKSet(new URL(url), {
+          [customFetch]: fetchKeySet,
+          [jwksCache]: fetched as ExportedJWKSCache,
+          cacheMaxAge: this.#cacheMaxAgeMs,
+        }),
+        fetched,
+      );
+      this.#sets.set(url, keySet);
+    }
+    return keySet;
+  }
+
+  /** Forgets the sets of URLs the config no longer names; a snapshot still serving keeps its own. */
+  retain(urls: ReadonlySet<string>): void {
+    for (const url of this.#sets.keys()) if (!urls.has(url)) this.#sets.delete(url);
+  }
+}
+
+/**
  * A verifier for tokens minted by the sender's own identity provider. Keys come only from `url`
  * (jose caches them and refetches on an unknown `kid`); header fields such as jku, x5u or jwk
  * are never used to find a key. A key set that cannot be fetched is a 503, not the sender's 401,
@@ -74,19 +113,10 @@ export function createJwksVerifier(options: {
   url: string;
   issuer: string;
   audience: string;
-  /** Tests shorten the cache; it is JWKS_CACHE_MAX_AGE_MS otherwise. */
-  cacheMaxAgeMs?: number;
+  /** Where its key set is kept; a set of its own when left out. */
+  keySets?: KeySets;
 }): (token: string) => Promise<void> {
-  // jose records here when it last applied a fetched set (`uat`, ms since epoch).
-  const fetched: { uat?: number } = {};
-  const keySet = keySetOrLastFetched(
-    createRemoteJWKSet(new URL(options.url), {
-      [customFetch]: fetchKeySet,
-      [jwksCache]: fetched as ExportedJWKSCache,
-      cacheMaxAge: options.cacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS,
-    }),
-    fetched,
-  );
+  const keySet = (options.keySets ?? new KeySets()).get(options.url);
   const verifyOptions: JWTVerifyOptions = Object.freeze({
     algorithms: ASYMMETRIC_ALGORITHMS,
     issuer: options.issuer,

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { AuthConfig } from "../config/documents.js";
 import { SIGNATURE_ALGORITHM, SIGNATURE_HEADER, SIGNATURE_PREFIX } from "../defaults.js";
 import type { CompiledApiKey } from "./api-keys.js";
-import { createJwksVerifier } from "./jwks.js";
+import { createJwksVerifier, type KeySets } from "./jwks.js";
 import { bearerToken, importJwtKey, invalidTokenError, missingTokenError, verifyApiKeyToken } from "./jwt.js";
 import { compileSignatureCheck } from "./signature.js";
 import { VerifiedTokenCache } from "./token-cache.js";
@@ -34,6 +34,8 @@ export interface VerifierDeps {
   /** null when no JWT secret is configured: ApiKey tokens are then refused. */
   readonly jwtKey: Uint8Array | null;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The providers' key sets, shared across integrations and reloads (jwks.ts). */
+  readonly keySets: KeySets;
 }
 
 export const INCOMING_PERMISSION = "incoming";
@@ -46,7 +48,7 @@ export function compileVerifier(auth: AuthConfig, deps: VerifierDeps): Verifier 
       return Object.freeze({
         type: auth.type,
         needsBody: false,
-        verify: "jwks" in auth ? compileJwksAuth(auth) : compileApiKeyAuth(auth.apiKey, deps),
+        verify: "jwks" in auth ? compileJwksAuth(auth, deps.keySets) : compileApiKeyAuth(auth.apiKey, deps),
       });
     case "signature": {
       const check = compileSignatureCheck({
@@ -68,12 +70,16 @@ export function compileVerifier(auth: AuthConfig, deps: VerifierDeps): Verifier 
   }
 }
 
-function compileJwksAuth(auth: {
-  jwks: string;
-  issuer: string;
-  audience: string;
-}): (request: VerifyRequest) => Promise<void> {
-  const verifyToken = createJwksVerifier({ url: auth.jwks, issuer: auth.issuer, audience: auth.audience });
+function compileJwksAuth(
+  auth: { jwks: string; issuer: string; audience: string },
+  keySets: KeySets,
+): (request: VerifyRequest) => Promise<void> {
+  const verifyToken = createJwksVerifier({
+    url: auth.jwks,
+    issuer: auth.issuer,
+    audience: auth.audience,
+    keySets,
+  });
   return async (request) => {
     const token = bearerToken(request.headers.authorization);
     if (token === null) throw missingTokenError();

@@ -6,6 +6,7 @@ import { diagnosticAt } from "./positions.js";
 import { parseRate, parseSizeBytes, type Rate } from "./units.js";
 import * as defaults from "../defaults.js";
 import { compileApiKey, type CompiledApiKey } from "../auth/api-keys.js";
+import { KeySets } from "../auth/jwks.js";
 import { compileVerifier, type Verifier } from "../auth/verifier.js";
 import { compileDedupPolicy, type DedupPolicy } from "../dedup/hash.js";
 import type { CompiledWorkflow } from "../engine/compile-workflow.js";
@@ -52,6 +53,8 @@ export interface SnapshotDeps {
   /** Serving needs every referenced secret present; `inlet validate` in CI does not. */
   readonly requireSecrets: boolean;
   readonly now?: Date;
+  /** The providers' key sets kept across reloads (serve); a snapshot built without them has its own. */
+  readonly keySets?: KeySets;
 }
 
 export type SnapshotResult =
@@ -64,6 +67,7 @@ export function buildSnapshot(config: LoadedConfig, deps: SnapshotDeps): Snapsho
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
   const apiKeys = new Map(set.apiKeys.map(({ doc }) => [doc.id, compileApiKey(doc, deps.env)]));
+  const keySets = deps.keySets ?? new KeySets();
   const workflowsByIntegration = new Map<string, string[]>();
   for (const workflow of config.workflows.values()) {
     if (!workflow.enabled) continue;
@@ -100,7 +104,7 @@ export function buildSnapshot(config: LoadedConfig, deps: SnapshotDeps): Snapsho
       endpoint: doc.endpoint.toLowerCase(),
       enabled: doc.enabled ?? true,
       auth: doc.auth,
-      verifier: compileVerifier(doc.auth, { apiKeys, jwtKey: deps.jwtKey, env: deps.env }),
+      verifier: compileVerifier(doc.auth, { apiKeys, jwtKey: deps.jwtKey, env: deps.env, keySets }),
       dedupConfig: shared?.config,
       dedup,
       rateLimit: doc.rateLimit ? { text: doc.rateLimit, rate: parseRate(doc.rateLimit) } : null,

@@ -9,7 +9,7 @@ import {
   type JWTHeaderParameters,
 } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createJwksVerifier } from "../../src/auth/jwks.js";
+import { createJwksVerifier, KeySets } from "../../src/auth/jwks.js";
 import { compileVerifier } from "../../src/auth/verifier.js";
 import { TOKEN_MAX_BYTES } from "../../src/defaults.js";
 import { HttpError } from "../../src/errors.js";
@@ -158,7 +158,7 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
   it("is what compileVerifier uses for auth.jwks, with the Bearer challenge when no token is sent", async () => {
     const verifier = compileVerifier(
       { type: "jwt", jwks: idp.url, issuer: ISSUER, audience: AUDIENCE },
-      { apiKeys: new Map(), jwtKey: null, env: {} },
+      { apiKeys: new Map(), jwtKey: null, env: {}, keySets: new KeySets() },
     );
     expect(verifier.needsBody).toBe(false);
     const good = { headers: { authorization: `Bearer ${await token()}` }, rawBody: Buffer.alloc(0) };
@@ -211,7 +211,12 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
     try {
-      const verifyToken = createJwksVerifier({ url, issuer: ISSUER, audience: AUDIENCE, cacheMaxAgeMs: 20 });
+      const verifyToken = createJwksVerifier({
+        url,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        keySets: new KeySets({ cacheMaxAgeMs: 20 }),
+      });
       expect(await rejection(verifyToken(await token()))).toBe("ok");
       down = true;
       await new Promise((resolve) => setTimeout(resolve, 40));
@@ -230,6 +235,23 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("gives every verifier of one provider a single key set, fetched once, and forgets providers no longer named", async () => {
+    const keySets = new KeySets();
+    const [first, second] = [0, 1].map(() =>
+      createJwksVerifier({ url: idp.url, issuer: ISSUER, audience: AUDIENCE, keySets }),
+    );
+    const before = idp.requests();
+    expect(await rejection(first!(await token()))).toBe("ok");
+    expect(await rejection(second!(await token()))).toBe("ok");
+    expect(idp.requests() - before).toBe(1);
+
+    const kept = keySets.get(idp.url);
+    keySets.retain(new Set([idp.url]));
+    expect(keySets.get(idp.url)).toBe(kept);
+    keySets.retain(new Set());
+    expect(keySets.get(idp.url)).not.toBe(kept);
   });
 
   it("still answers 401 for a token signed by a key not in a reachable set", async () => {

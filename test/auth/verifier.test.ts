@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { compileApiKey, hashSecret, type CompiledApiKey } from "../../src/auth/api-keys.js";
+import { KeySets } from "../../src/auth/jwks.js";
 import { mintToken, resolveJwtKey } from "../../src/auth/jwt.js";
 import { compileVerifier, type Verifier, type VerifyRequest } from "../../src/auth/verifier.js";
 import type { ApiKeyDoc } from "../../src/config/documents.js";
@@ -16,7 +17,7 @@ const apiKeyDocs: ApiKeyDoc[] = [
 const apiKeys: ReadonlyMap<string, CompiledApiKey> = new Map(
   apiKeyDocs.map((doc) => [doc.id, compileApiKey(doc, {})]),
 );
-const deps = { apiKeys, jwtKey, env: { HOOK_SECRET: "hook-secret" } };
+const deps = { apiKeys, jwtKey, env: { HOOK_SECRET: "hook-secret" }, keySets: new KeySets() };
 const EMPTY = Buffer.alloc(0);
 
 async function outcome(verifier: Verifier, request: VerifyRequest): Promise<HttpError | "ok"> {

@@ -1,3 +1,6 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
 import { startServer, type TestServer } from "../helpers/start-server.js";
@@ -40,6 +43,50 @@ async function adminConfig(): Promise<{
 }
 
 describe("hot reload", () => {
+  it("keeps an identity provider's key set across a reload: its tokens verify while it is down", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
+    let down = false;
+    let fetches = 0;
+    const idp = http.createServer((_req, res) => {
+      fetches += 1;
+      if (down) res.writeHead(500).end("down");
+      else res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
+    try {
+      const jwks = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json`;
+      const auth = `  type: jwt\n  jwks: ${jwks}\n  issuer: https://idp.example.com/\n  audience: inlet`;
+      project = await tempProject({
+        "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A, auth }),
+      });
+      server = await startServer({ INLET_DIR: project.dir, INLET_WATCH: "true" });
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setIssuer("https://idp.example.com/")
+        .setAudience("inlet")
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(privateKey);
+      const sendSigned = () =>
+        fetch(`${server!.url}/v1/incoming/${ENDPOINT_A}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+          body: "{}",
+        });
+      expect((await sendSigned()).status).toBe(200);
+
+      down = true;
+      // An edit to another file: the new snapshot's verifier must find the set already fetched.
+      await project.write("integrations/b.yaml", integrationYaml({ id: "b", endpoint: ENDPOINT_B }));
+      await eventually(async () => expect((await post(ENDPOINT_B)).status).toBe(200));
+      expect((await sendSigned()).status).toBe(200);
+      expect(fetches).toBe(1);
+    } finally {
+      await new Promise((resolve) => idp.close(resolve));
+    }
+  });
+
   it("adds, changes and removes endpoints when files change", async () => {
     project = await tempProject({
       "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),

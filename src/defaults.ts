@@ -117,6 +117,12 @@ export const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * SECOND_MS;
  * trusted no longer than this.
  */
 export const JWKS_STALE_MAX_MS = 24 * 60 * 60 * SECOND_MS;
+/**
+ * A provider's key set no integration names any more is kept this long: a config file caught
+ * half-written drops its integrations for a moment, and the set they need again when it lands
+ * may then not be fetchable (the provider down). As long as a reload's sample deletions wait.
+ */
+export const JWKS_UNNAMED_KEEP_MS = SAMPLE_TRIM_GRACE_MS;
 
 /** Runs kept in the history; older finished runs are pruned. */
 export const RUN_HISTORY_LIMIT = 10_000;

@@ -16,6 +16,7 @@ import {
   IDP_UNAVAILABLE_RETRY_AFTER_S,
   JWKS_CACHE_MAX_AGE_MS,
   JWKS_STALE_MAX_MS,
+  JWKS_UNNAMED_KEEP_MS,
 } from "../defaults.js";
 import { httpError } from "../http-errors.js";
 import { checkTokenSize, invalidTokenError } from "./jwt.js";
@@ -71,7 +72,7 @@ function isKeySetUnavailable(error: unknown): boolean {
  * tokens its last set still verifies into 503s.
  */
 export class KeySets {
-  readonly #sets = new Map<string, JWTVerifyGetKey>();
+  readonly #sets = new Map<string, { readonly keySet: JWTVerifyGetKey; unnamedSince: number | null }>();
   readonly #cacheMaxAgeMs: number;
 
   /** Tests shorten the cache; it is JWKS_CACHE_MAX_AGE_MS otherwise. */
@@ -80,26 +81,35 @@ export class KeySets {
   }
 
   get(url: string): JWTVerifyGetKey {
-    let keySet = this.#sets.get(url);
-    if (keySet === undefined) {
-      // jose records here when it last applied a fetched set (`uat`, ms since epoch).
-      const fetched: { uat?: number } = {};
-      keySet = keySetOrLastFetched(
-        createRemoteJWKSet(new URL(url), {
-          [customFetch]: fetchKeySet,
-          [jwksCache]: fetched as ExportedJWKSCache,
-          cacheMaxAge: this.#cacheMaxAgeMs,
-        }),
-        fetched,
-      );
-      this.#sets.set(url, keySet);
-    }
+    const key = new URL(url).href;
+    const kept = this.#sets.get(key);
+    if (kept !== undefined) return kept.keySet;
+    // jose records here when it last applied a fetched set (`uat`, ms since epoch).
+    const fetched: { uat?: number } = {};
+    const keySet = keySetOrLastFetched(
+      createRemoteJWKSet(new URL(key), {
+        [customFetch]: fetchKeySet,
+        [jwksCache]: fetched as ExportedJWKSCache,
+        cacheMaxAge: this.#cacheMaxAgeMs,
+      }),
+      fetched,
+    );
+    this.#sets.set(key, { keySet, unnamedSince: null });
     return keySet;
   }
 
-  /** Forgets the sets of URLs the config no longer names; a snapshot still serving keeps its own. */
-  retain(urls: ReadonlySet<string>): void {
-    for (const url of this.#sets.keys()) if (!urls.has(url)) this.#sets.delete(url);
+  /**
+   * After a swap, with the URLs the config now names: a set no longer named is forgotten once it
+   * has gone unnamed for JWKS_UNNAMED_KEEP_MS (at a later swap); a snapshot still serving keeps
+   * its own reference either way.
+   */
+  retain(urls: ReadonlySet<string>, nowMs: number = Date.now()): void {
+    const named = new Set([...urls].map((url) => new URL(url).href));
+    for (const [key, entry] of this.#sets) {
+      if (named.has(key)) entry.unnamedSince = null;
+      else if (entry.unnamedSince === null) entry.unnamedSince = nowMs;
+      else if (nowMs - entry.unnamedSince >= JWKS_UNNAMED_KEEP_MS) this.#sets.delete(key);
+    }
   }
 }
 

@@ -64,7 +64,7 @@ export function requireDeclaredId(
   const create =
     declared.unchecked.length === 0
       ? `create it first with \`${createWith}\``
-      : `fix ${declared.unchecked.join(", ")}, which could not be read, if it declares one; else create it with \`${createWith}\``;
+      : `it may be in ${declared.unchecked.join(", ")} (unreadable or not parsing): fix that first, or create it with \`${createWith}\``;
   throw new InletError(
     "unknown-ref",
     ids === undefined

@@ -3,7 +3,6 @@ import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 
 /** Words that name a secret wherever they stand in a header or query parameter name. */
 const SECRET_WORDS: ReadonlySet<string> = new Set([
-  "token",
   "secret",
   "password",
   "passwd",
@@ -19,21 +18,14 @@ const SECRET_WORDS: ReadonlySet<string> = new Set([
   "jwt",
   "session",
   "sessionid",
-  "apikey",
-  "apitoken",
-  "accesstoken",
-  "authtoken",
-  "accesskey",
-  "secretkey",
-  "privatekey",
-  "clientsecret",
 ]);
-/** Words that make the word after them, `key`, a secret: X-Api-Key, Ocp-Apim-Subscription-Key, app_key. */
+/** Endings that make a run-together word a secret: refreshtoken, idtoken, appsecret, userpassword. */
+const SECRET_ENDINGS = ["token", "secret", "password"];
+/** Words that make `key` after them (or run together with it) a secret: X-Api-Key, app_key, appkey. */
 const KEY_QUALIFIERS: ReadonlySet<string> = new Set([
   "api",
   "access",
   "private",
-  "secret",
   "subscription",
   "app",
   "application",
@@ -42,30 +34,42 @@ const KEY_QUALIFIERS: ReadonlySet<string> = new Set([
   "signing",
   "client",
 ]);
-/** Words that make the word after them, `token`, a place in a listing: pageToken, NextToken. */
-const PAGING_WORDS: ReadonlySet<string> = new Set(["page", "next", "continuation", "sync", "cursor"]);
+/** Words that make `token` after them (or run together with it) a place in a listing: pageToken. */
+const PAGING_WORDS: ReadonlySet<string> = new Set([
+  "page",
+  "next",
+  "continuation",
+  "pagination",
+  "sync",
+  "cursor",
+]);
+
+function isSecretWord(word: string, before: string | undefined, after: string | undefined): boolean {
+  if (word === "key") return before !== undefined && KEY_QUALIFIERS.has(before);
+  if (word === "token") return !(before !== undefined && PAGING_WORDS.has(before)) && after !== "type";
+  if (SECRET_WORDS.has(word)) return true;
+  for (const ending of SECRET_ENDINGS) {
+    if (word.endsWith(ending)) return !PAGING_WORDS.has(word.slice(0, -ending.length));
+  }
+  return word.endsWith("key") && KEY_QUALIFIERS.has(word.slice(0, -"key".length));
+}
 
 /**
  * Whether a header or query parameter name says its value is a credential, whatever the node's
- * auth: X-Api-Key, X-Auth-Token, access_token, client_secret, apiKey, a query's bare `key` (as
- * Google's APIs take it). Judged by its words (split at anything not a letter, and at camelCase),
- * so Idempotency-Key, X-Request-Id, pageToken and token_type_hint are kept.
+ * auth: X-Api-Key, X-Auth-Token, access_token, client_secret, apiKey, appsecret, a query's bare
+ * `key` (as Google's APIs take it). Judged by its words (split at anything not a letter, at
+ * camelCase and after an acronym), so Idempotency-Key, X-Request-Id, pageToken and
+ * token_type_hint are kept.
  */
 export function isCredentialName(name: string): boolean {
   const words = name
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .toLowerCase()
     .split(/[^a-z]+/)
     .filter((word) => word !== "");
   if (words.length === 1 && words[0] === "key") return true;
-  return words.some((word, i) => {
-    const before = words[i - 1];
-    if (word === "key") return before !== undefined && KEY_QUALIFIERS.has(before);
-    if (word === "token" && ((before !== undefined && PAGING_WORDS.has(before)) || words[i + 1] === "type")) {
-      return false;
-    }
-    return SECRET_WORDS.has(word);
-  });
+  return words.some((word, i) => isSecretWord(word, words[i - 1], words[i + 1]));
 }
 
 /** Whether a header's value is a credential, never kept in run records: `authHeader` is the node's own. */

@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJwksVerifier, KeySets } from "../../src/auth/jwks.js";
 import { compileVerifier } from "../../src/auth/verifier.js";
-import { TOKEN_MAX_BYTES } from "../../src/defaults.js";
+import { JWKS_UNNAMED_KEEP_MS, TOKEN_MAX_BYTES } from "../../src/defaults.js";
 import { HttpError } from "../../src/errors.js";
 
 const ISSUER = "https://idp.example.com/";
@@ -248,9 +248,16 @@ describe("createJwksVerifier against a loopback JWKS server", () => {
     expect(idp.requests() - before).toBe(1);
 
     const kept = keySets.get(idp.url);
-    keySets.retain(new Set([idp.url]));
+    keySets.retain(new Set([idp.url]), 0);
     expect(keySets.get(idp.url)).toBe(kept);
-    keySets.retain(new Set());
+    // Unnamed for a moment (a file caught half-written), then named again: the set is kept.
+    keySets.retain(new Set(), 1_000);
+    keySets.retain(new Set(), 1_000 + JWKS_UNNAMED_KEEP_MS - 1);
+    keySets.retain(new Set([idp.url]), 1_000 + JWKS_UNNAMED_KEEP_MS);
+    expect(keySets.get(idp.url)).toBe(kept);
+    // Unnamed for the whole keep: forgotten at the swap after it.
+    keySets.retain(new Set(), 10_000_000);
+    keySets.retain(new Set(), 10_000_000 + JWKS_UNNAMED_KEEP_MS);
     expect(keySets.get(idp.url)).not.toBe(kept);
   });
 

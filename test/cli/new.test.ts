@@ -86,7 +86,7 @@ describe("inlet new and apikey new refuse an id another file declares", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       "inlet: warning: integrations/shop.yaml could not be read or does not parse, so the ids in it were not checked (`inlet validate` shows why)\n" +
-        'inlet: no Integration "shop": the config folder declares no Integration yet; fix integrations/shop.yaml, which could not be read, if it declares one; else create it with `inlet new integration shop`\n',
+        'inlet: no Integration "shop": the config folder declares no Integration yet; it may be in integrations/shop.yaml (unreadable or not parsing): fix that first, or create it with `inlet new integration shop`\n',
     );
     expect(existsSync(path.join(project.dir, "workflows/w.yaml"))).toBe(false);
   });

@@ -417,6 +417,12 @@ describe("isCredentialName", () => {
     "auth[token]",
     "password",
     "key",
+    "appkey",
+    "appsecret",
+    "refreshtoken",
+    "APISecret",
+    "IDToken",
+    "X-CSRFToken",
   ])("%s names a credential", (name) => {
     expect(isCredentialName(name)).toBe(true);
   });
@@ -433,6 +439,9 @@ describe("isCredentialName", () => {
     "design",
     "keyword",
     "page",
+    "pagination_token",
+    "nexttoken",
+    "monkey",
   ])("%s does not", (name) => {
     expect(isCredentialName(name)).toBe(false);
   });

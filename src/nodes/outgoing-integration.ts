@@ -9,15 +9,11 @@ import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
-import {
-  decodedQueryName,
-  isCredentialHeader,
-  isCredentialName,
-  SentCredentials,
-} from "./sent-credentials.js";
+import { credentialHeaderNames, queryParts, SentCredentials, type QueryPart } from "./sent-credentials.js";
 
 /** A receiver's session cookie is a credential too: never kept in run records. */
 const SET_COOKIE = "set-cookie";
+const AUTHORIZATION = "Authorization";
 
 export type OutgoingAuth =
   | { type: "none" }
@@ -138,6 +134,19 @@ function compileExpectStatus(text: string): (status: number) => boolean {
 /** The auth header to set, and the secrets it was made of that its value does not show as they are. */
 type CompiledAuth = (scope: Scope) => { name: string; value: string; secrets: readonly string[] } | undefined;
 
+/** The header the node's auth sets, known from its config. */
+function authHeaderName(auth: OutgoingAuth | undefined): string | undefined {
+  switch (auth?.type) {
+    case "basic":
+    case "bearer":
+      return AUTHORIZATION;
+    case "header":
+      return auth.name;
+    default:
+      return undefined;
+  }
+}
+
 function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler): CompiledAuth {
   if (!auth) return () => undefined;
   switch (auth.type) {
@@ -150,7 +159,7 @@ function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler
         const secret = password.render(scope);
         const pair = `${username.render(scope)}:${secret}`;
         return {
-          name: "Authorization",
+          name: AUTHORIZATION,
           value: `Basic ${Buffer.from(pair).toString("base64")}`,
           secrets: [pair, secret],
         };
@@ -158,7 +167,7 @@ function compileAuth(auth: OutgoingAuth | undefined, templates: TemplateCompiler
     }
     case "bearer": {
       const token = templates.text(auth.token, ["auth", "token"]);
-      return (scope) => ({ name: "Authorization", value: `Bearer ${token.render(scope)}`, secrets: [] });
+      return (scope) => ({ name: AUTHORIZATION, value: `Bearer ${token.render(scope)}`, secrets: [] });
     }
     case "header": {
       const value = templates.text(auth.value, ["auth", "value"]);
@@ -236,12 +245,12 @@ function checkHeaders(headers: Readonly<Record<string, string>>): void {
 /** Request headers as kept in run records: credentials (and the node's own auth header) redacted. */
 function redactSentHeaders(
   headers: Readonly<Record<string, string>>,
-  authHeader: string | undefined,
+  credentialHeaders: ReadonlySet<string>,
 ): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [
       name,
-      isCredentialHeader(name, authHeader) ? REDACTED : value,
+      credentialHeaders.has(name.toLowerCase()) ? REDACTED : value,
     ]),
   );
 }
@@ -261,21 +270,15 @@ function redactReceivedHeaders(headers: Readonly<Record<string, string>>): Recor
 }
 
 /** The URL as kept in run records: user info (a password in the URL) removed, credential query values redacted. */
-function recordedUrl(target: URL): string {
-  const hidden = [...target.searchParams.keys()].some(isCredentialName);
+function recordedUrl(target: URL, query: readonly QueryPart[]): string {
+  const hidden = query.some((part) => part.credential);
   if (target.username === "" && target.password === "" && !hidden) return target.href;
   const copy = new URL(target.href);
   copy.username = "";
   copy.password = "";
-  // Part by part, so the other parameters keep the encoding they were sent with.
   if (hidden) {
-    copy.search = target.search
-      .slice(1)
-      .split("&")
-      .map((part) => {
-        const name = part.split("=", 1)[0]!;
-        return isCredentialName(decodedQueryName(name)) ? `${name}=${REDACTED}` : part;
-      })
+    copy.search = query
+      .map((part) => (part.credential ? `${part.rawName}=${REDACTED}` : part.text))
       .join("&");
   }
   return copy.href;
@@ -322,6 +325,10 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
   const query = compileFields(config.query, "query", templates);
   const headers = compileFields(config.headers, "headers", templates);
   const auth = compileAuth(config.auth, templates);
+  const credentialHeaders = credentialHeaderNames(
+    headers.map(([name]) => name),
+    authHeaderName(config.auth),
+  );
   const body = compileBody(config.body, templates);
   const timeoutMs = parseDurationMs(config.timeout ?? defaults.OUTGOING_TIMEOUT);
   if (timeoutMs < 1 || timeoutMs > defaults.OUTGOING_TIMEOUT_MAX_MS) {
@@ -372,11 +379,12 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
 
       const request = { method, url: target.href, headers: sent, body: rendered.text };
       const response = await ctx.http.send(request, { nodeId, timeoutMs, signal: ctx.signal });
+      const sentQuery = queryParts(target);
       const sentCredentials = new SentCredentials(
         sent,
-        credentials?.name,
+        credentialHeaders,
         credentials?.secrets ?? [],
-        target,
+        sentQuery,
       );
       if (!expectStatus(response.status))
         throw statusError(response, `${method} ${target.origin}${target.pathname}`, sentCredentials);
@@ -384,8 +392,8 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
         output: {
           request: {
             method,
-            url: recordedUrl(target),
-            headers: redactSentHeaders(sent, credentials?.name),
+            url: recordedUrl(target, sentQuery),
+            headers: redactSentHeaders(sent, credentialHeaders),
             body: rendered.shown,
           },
           response: {

@@ -72,10 +72,51 @@ export function isCredentialName(name: string): boolean {
   return words.some((word, i) => isSecretWord(word, words[i - 1], words[i + 1]));
 }
 
-/** Whether a header's value is a credential, never kept in run records: `authHeader` is the node's own. */
-export function isCredentialHeader(name: string, authHeader: string | undefined): boolean {
-  const lower = name.toLowerCase();
-  return REDACTED_HEADERS.has(lower) || lower === authHeader?.toLowerCase() || isCredentialName(name);
+/**
+ * Which of a node's header names (lower-case) carry a credential, never kept in run records:
+ * `authHeader` is the node's own. Its header names are in its config, so this is known at compile.
+ */
+export function credentialHeaderNames(
+  names: Iterable<string>,
+  authHeader: string | undefined,
+): ReadonlySet<string> {
+  const credentials = new Set<string>();
+  if (authHeader !== undefined) credentials.add(authHeader.toLowerCase());
+  for (const name of names) {
+    if (REDACTED_HEADERS.has(name.toLowerCase()) || isCredentialName(name))
+      credentials.add(name.toLowerCase());
+  }
+  return credentials;
+}
+
+/** One parameter of a URL's query as sent (`text`, percent-encoded), and what it reads as. */
+export interface QueryPart {
+  readonly text: string;
+  readonly rawName: string;
+  readonly rawValue: string;
+  readonly value: string;
+  /** Its name says it holds a credential. */
+  readonly credential: boolean;
+}
+
+/** The URL's query part by part, as sent: a record redacts a part without re-encoding the rest. */
+export function queryParts(url: URL): QueryPart[] {
+  if (url.search === "") return [];
+  return url.search
+    .slice(1)
+    .split("&")
+    .map((text) => {
+      // Decoded as URLSearchParams reads it (`+` is a space, `%5F` an underscore).
+      const [name = "", value = ""] = [...new URLSearchParams(text)][0] ?? [];
+      const equals = text.indexOf("=");
+      return {
+        text,
+        rawName: equals === -1 ? text : text.slice(0, equals),
+        rawValue: equals === -1 ? "" : text.slice(equals + 1),
+        value,
+        credential: isCredentialName(name),
+      };
+    });
 }
 
 /**
@@ -90,21 +131,19 @@ export class SentCredentials {
 
   constructor(
     headers: Readonly<Record<string, string>>,
-    authHeader: string | undefined,
+    credentialHeaders: ReadonlySet<string>,
     extra: readonly string[],
-    url: URL,
+    query: readonly QueryPart[],
   ) {
     const found = new Set(extra);
-    for (const [name, value] of url.searchParams) if (isCredentialName(name)) found.add(value);
-    // As sent, percent-encoded: an echo of the URL quotes it so.
-    for (const part of url.search.slice(1).split("&")) {
-      const equals = part.indexOf("=");
-      if (equals !== -1 && isCredentialName(decodedQueryName(part.slice(0, equals)))) {
-        found.add(part.slice(equals + 1));
-      }
+    for (const part of query) {
+      if (!part.credential) continue;
+      found.add(part.value);
+      // As sent, percent-encoded: an echo of the URL quotes it so.
+      found.add(part.rawValue);
     }
     for (const [name, value] of Object.entries(headers)) {
-      if (!isCredentialHeader(name, authHeader)) continue;
+      if (!credentialHeaders.has(name.toLowerCase())) continue;
       found.add(value);
       const space = value.indexOf(" ");
       if (space !== -1) found.add(value.slice(space + 1).trim());
@@ -137,9 +176,4 @@ export class SentCredentials {
     for (const secret of this.#secrets) scrubbed = scrubbed.replaceAll(secret, REDACTED);
     return scrubbed;
   }
-}
-
-/** A raw query parameter name decoded as URLSearchParams reads it (`+` is a space, `%5F` an underscore). */
-export function decodedQueryName(raw: string): string {
-  return [...new URLSearchParams(`${raw}=`).keys()][0] ?? raw;
 }

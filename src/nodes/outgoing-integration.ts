@@ -9,7 +9,13 @@ import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
 import type { CompileDeps, CompiledNode, NodeType, OutgoingResponse, RunContext } from "./node-type.js";
-import { credentialHeaderNames, queryParts, SentCredentials, type QueryPart } from "./sent-credentials.js";
+import {
+  credentialHeaderNames,
+  queryParts,
+  recordedBody,
+  SentCredentials,
+  type QueryPart,
+} from "./sent-credentials.js";
 
 /** A receiver's session cookie is a credential too: never kept in run records. */
 const SET_COOKIE = "set-cookie";
@@ -380,10 +386,11 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
       const request = { method, url: target.href, headers: sent, body: rendered.text };
       const response = await ctx.http.send(request, { nodeId, timeoutMs, signal: ctx.signal });
       const sentQuery = queryParts(target);
+      const sentBody = recordedBody(rendered.shown, sent[headerIndex(sent, "Content-Type") ?? ""]);
       const sentCredentials = new SentCredentials(
         sent,
         credentialHeaders,
-        credentials?.secrets ?? [],
+        [...(credentials?.secrets ?? []), ...sentBody.secrets],
         sentQuery,
       );
       if (!expectStatus(response.status))
@@ -394,7 +401,7 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
             method,
             url: recordedUrl(target, sentQuery),
             headers: redactSentHeaders(sent, credentialHeaders),
-            body: rendered.shown,
+            body: sentBody.body,
           },
           response: {
             status: response.status,

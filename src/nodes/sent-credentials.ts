@@ -62,13 +62,29 @@ function isSecretWord(word: string, before: string | undefined, after: string | 
  * token_type_hint are kept.
  */
 export function isCredentialName(name: string): boolean {
-  const words = name
+  const words = nameWords(name);
+  if (words.length === 1 && words[0] === "key") return true;
+  return hasSecretWord(words);
+}
+
+/**
+ * Whether a field of a sent body is named as a credential: as a header or query parameter is, but
+ * a bare `key` is data there (an issue key, an object key), not Google's API key.
+ */
+export function isCredentialField(name: string): boolean {
+  return hasSecretWord(nameWords(name));
+}
+
+function nameWords(name: string): string[] {
+  return name
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .toLowerCase()
     .split(/[^a-z]+/)
     .filter((word) => word !== "");
-  if (words.length === 1 && words[0] === "key") return true;
+}
+
+function hasSecretWord(words: readonly string[]): boolean {
   return words.some((word, i) => isSecretWord(word, words[i - 1], words[i + 1]));
 }
 
@@ -89,7 +105,69 @@ export function credentialHeaderNames(
   return credentials;
 }
 
-/** One parameter of a URL's query as sent (`text`, percent-encoded), and what it reads as. */
+/** A sent body as kept in run records, and the credential values it carried, for the scrub. */
+export interface RecordedBody {
+  readonly body: unknown;
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The body an outgoing node sent, as its run record keeps it: in JSON (a structured body, or text
+ * sent as JSON), each field named as a credential (client_secret, password, refresh_token) has its
+ * value redacted, nested objects and arrays included; in a form (application/x-www-form-urlencoded,
+ * as an OAuth token request sends it), each such parameter. Other text is kept as sent: nothing in
+ * it names its parts.
+ */
+export function recordedBody(shown: unknown, contentType: string | undefined): RecordedBody {
+  const secrets: string[] = [];
+  if (typeof shown === "string") {
+    if (!isFormContentType(contentType)) return { body: shown, secrets };
+    const parts = formParts(shown, isCredentialField);
+    const body = parts.map((part) => (part.credential ? `${part.rawName}=${REDACTED}` : part.text)).join("&");
+    for (const part of parts) if (part.credential) secrets.push(part.value, part.rawValue);
+    return { body: parts.some((part) => part.credential) ? body : shown, secrets };
+  }
+  return { body: redactFields(shown, secrets), secrets };
+}
+
+function isFormContentType(contentType: string | undefined): boolean {
+  return contentType?.split(";")[0]?.trim().toLowerCase() === "application/x-www-form-urlencoded";
+}
+
+/**
+ * `value` with the values of credential-named fields redacted, their strings added to `secrets`;
+ * `value` itself where nothing in it is redacted.
+ */
+function redactFields(value: unknown, secrets: string[]): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((item) => redactFields(item, secrets));
+    return items.some((item, index) => item !== value[index]) ? items : value;
+  }
+  if (value === null || typeof value !== "object") return value;
+  // No prototype, so a key named __proto__ stays an ordinary key.
+  const copy = Object.create(null) as Record<string, unknown>;
+  let changed = false;
+  for (const [key, item] of Object.entries(value)) {
+    if (isCredentialField(key) && item !== null) {
+      collectStrings(item, secrets);
+      copy[key] = REDACTED;
+      changed = true;
+    } else {
+      copy[key] = redactFields(item, secrets);
+      changed ||= copy[key] !== item;
+    }
+  }
+  return changed ? copy : value;
+}
+
+function collectStrings(value: unknown, into: string[]): void {
+  if (typeof value === "string" || typeof value === "number") into.push(String(value));
+  else if (Array.isArray(value)) for (const item of value) collectStrings(item, into);
+  else if (value !== null && typeof value === "object")
+    for (const item of Object.values(value)) collectStrings(item, into);
+}
+
+/** One parameter of a URL's query or of a form body as sent (`text`, percent-encoded), and what it reads as. */
 export interface QueryPart {
   readonly text: string;
   readonly rawName: string;
@@ -101,22 +179,23 @@ export interface QueryPart {
 
 /** The URL's query part by part, as sent: a record redacts a part without re-encoding the rest. */
 export function queryParts(url: URL): QueryPart[] {
-  if (url.search === "") return [];
-  return url.search
-    .slice(1)
-    .split("&")
-    .map((text) => {
-      // Decoded as URLSearchParams reads it (`+` is a space, `%5F` an underscore).
-      const [name = "", value = ""] = [...new URLSearchParams(text)][0] ?? [];
-      const equals = text.indexOf("=");
-      return {
-        text,
-        rawName: equals === -1 ? text : text.slice(0, equals),
-        rawValue: equals === -1 ? "" : text.slice(equals + 1),
-        value,
-        credential: isCredentialName(name),
-      };
-    });
+  return url.search === "" ? [] : formParts(url.search.slice(1), isCredentialName);
+}
+
+/** `a=1&b=2` (a query without its `?`, or a form body) part by part, each judged by `isCredential`. */
+function formParts(encoded: string, isCredential: (name: string) => boolean): QueryPart[] {
+  return encoded.split("&").map((text) => {
+    // Decoded as URLSearchParams reads it (`+` is a space, `%5F` an underscore).
+    const [name = "", value = ""] = [...new URLSearchParams(text)][0] ?? [];
+    const equals = text.indexOf("=");
+    return {
+      text,
+      rawName: equals === -1 ? text : text.slice(0, equals),
+      rawValue: equals === -1 ? "" : text.slice(equals + 1),
+      value,
+      credential: isCredential(name),
+    };
+  });
 }
 
 /**

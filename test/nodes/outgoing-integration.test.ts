@@ -396,6 +396,79 @@ describe("credentials named by their header or query parameter", () => {
   });
 });
 
+describe("credentials named by a field of the body", () => {
+  const secret = "cs-4a1f9e7b";
+  const refresh = "rt-0c5d2e88";
+
+  it("redacts them in a JSON body, nested ones too, keeps the other fields, and scrubs their echo", async () => {
+    sink.respond((call) => ({ status: 200, body: { youSent: JSON.parse(call.body) as unknown } }));
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/token"
+    body:
+      grant_type: refresh_token
+      client_id: shop
+      client_secret: "{{ env.SECRET }}"
+      key: ISSUE-1234567
+      tokens: { refreshToken: "{{ env.REFRESH }}", tokenType: Bearer }
+`,
+      { env: { SECRET: secret, REFRESH: refresh } },
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(JSON.parse(sink.calls[0]!.body)).toMatchObject({
+      client_secret: secret,
+      tokens: { refreshToken: refresh },
+    });
+    const output = records[0]?.output as { request: { body: unknown }; response: { body: unknown } };
+    expect(output.request.body).toEqual({
+      grant_type: "refresh_token",
+      client_id: "shop",
+      client_secret: "[redacted]",
+      key: "ISSUE-1234567",
+      tokens: { refreshToken: "[redacted]", tokenType: "Bearer" },
+    });
+    expect(JSON.stringify(output.response.body)).toContain('"client_secret":"[redacted]"');
+    expect(JSON.stringify(records)).not.toMatch(new RegExp(`${secret}|${refresh}`));
+  });
+
+  it("redacts them in a form body, as an OAuth token request sends it, and scrubs their echo", async () => {
+    const encoded = "s3cr%2Bt%3D%3Dvalue";
+    sink.respond((call) => ({ status: 400, body: `bad request: ${call.body}` }));
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/oauth/token"
+    headers: { Content-Type: application/x-www-form-urlencoded }
+    body: "grant_type=client_credentials&client_id=shop&client_secret={{ env.SECRET | urlencode }}"
+`,
+      { env: { SECRET: "s3cr+t==value" } },
+    );
+    expect(sink.calls[0]?.body).toBe(`grant_type=client_credentials&client_id=shop&client_secret=${encoded}`);
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toContain("client_secret=[redacted]");
+    const recorded = JSON.stringify(records);
+    expect(recorded).not.toContain(encoded);
+    expect(recorded).not.toContain("s3cr+t==value");
+  });
+
+  it("keeps a text body that is neither JSON nor a form as it was sent", async () => {
+    const { records } = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/text"
+    headers: { Content-Type: text/plain }
+    body: "password=not-a-field-here"
+`);
+    expect(records[0]?.output).toMatchObject({ request: { body: "password=not-a-field-here" } });
+  });
+});
+
 describe("isCredentialName", () => {
   it.each([
     "X-Api-Key",

@@ -95,6 +95,11 @@ export const OUTGOING_RESPONSE_MAX_BYTES = MIB;
  * recurses, and a 1 MiB answer can nest far past its stack.
  */
 export const OUTGOING_RESPONSE_MAX_DEPTH = 128;
+/**
+ * A body written as JSON text may nest no deeper: its run record is written, and its credential
+ * fields are found, by recursing (a structured body's depth is its config's, plus a value's).
+ */
+export const OUTGOING_BODY_MAX_DEPTH = OUTGOING_RESPONSE_MAX_DEPTH;
 export const OUTGOING_BACKOFF_BASE_MS = 200;
 export const OUTGOING_BACKOFF_MAX_MS = 30 * SECOND_MS;
 /** Upper bound on a Retry-After we honour, so one slow receiver cannot park a run for hours. */

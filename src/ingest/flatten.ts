@@ -63,6 +63,16 @@ export interface JsonLimits {
   readonly maxLeaves: number;
 }
 
+/** Whether `value` nests no deeper than `maxDepth` containers. */
+export function nestsWithin(value: unknown, maxDepth: number): boolean {
+  try {
+    checkJsonLimits(value, { maxDepth, maxLeaves: Number.POSITIVE_INFINITY });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Throws 413 body-too-complex when `value` nests deeper than maxDepth containers or has more
  * than maxLeaves leaves (empty containers count as leaves, as in flatten). Iterative, and stops

@@ -6,7 +6,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
 import { OUTGOING_RESPONSE_MAX_BYTES, OUTGOING_RESPONSE_MAX_DEPTH } from "../defaults.js";
 import { NodeRunError, errorMessage } from "../errors.js";
-import { checkJsonLimits } from "../ingest/flatten.js";
+import { nestsWithin } from "../ingest/flatten.js";
 import type { HttpTransport, OutgoingResponse } from "./node-type.js";
 
 /** application/json and the structured +json types (application/problem+json, …). */
@@ -30,15 +30,6 @@ export function decodeBody(text: string, contentType: string | undefined): unkno
     return text;
   }
   return nestsWithin(value, OUTGOING_RESPONSE_MAX_DEPTH) ? value : text;
-}
-
-function nestsWithin(value: unknown, maxDepth: number): boolean {
-  try {
-    checkJsonLimits(value, { maxDepth, maxLeaves: Number.POSITIVE_INFINITY });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {

@@ -5,6 +5,7 @@ import { parseDurationMs } from "../config/units.js";
 import { parseRetryAfter } from "../engine/retry.js";
 import { NodeRunError, errorMessage } from "../errors.js";
 import { REDACTED, REDACTED_HEADERS } from "../ingest/event.js";
+import { nestsWithin } from "../ingest/flatten.js";
 
 import type { CompiledText, CompiledValue, TemplateCompiler } from "../templates/compile-value.js";
 import { isJsonContentType } from "./http-transport.js";
@@ -14,6 +15,7 @@ import {
   queryParts,
   recordedBody,
   SentCredentials,
+  withRedactedParts,
   type QueryPart,
 } from "./sent-credentials.js";
 
@@ -282,11 +284,7 @@ function recordedUrl(target: URL, query: readonly QueryPart[]): string {
   const copy = new URL(target.href);
   copy.username = "";
   copy.password = "";
-  if (hidden) {
-    copy.search = query
-      .map((part) => (part.credential ? `${part.rawName}=${REDACTED}` : part.text))
-      .join("&");
-  }
+  if (hidden) copy.search = withRedactedParts(query);
   return copy.href;
 }
 
@@ -356,8 +354,9 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
     const text = body.text.render(scope);
     const contentType = sent[headerIndex(sent, "Content-Type") ?? ""];
     if (!isJsonContentType(contentType)) return { text, shown: text };
+    let shown: unknown;
     try {
-      return { text, shown: JSON.parse(text) as unknown };
+      shown = JSON.parse(text) as unknown;
     } catch (error) {
       throw new NodeRunError(
         "body-not-json",
@@ -365,6 +364,13 @@ function compileOutgoing(config: OutgoingConfig, deps: CompileDeps): CompiledNod
         { retryable: false, cause: error },
       );
     }
+    if (!nestsWithin(shown, defaults.OUTGOING_BODY_MAX_DEPTH)) {
+      throw failure(
+        "body-too-deep",
+        `the rendered body nests deeper than ${defaults.OUTGOING_BODY_MAX_DEPTH} levels; nothing was sent`,
+      );
+    }
+    return { text, shown };
   }
 
   return {

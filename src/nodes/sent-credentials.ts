@@ -114,18 +114,17 @@ export interface RecordedBody {
 /**
  * The body an outgoing node sent, as its run record keeps it: in JSON (a structured body, or text
  * sent as JSON), each field named as a credential (client_secret, password, refresh_token) has its
- * value redacted, nested objects and arrays included; in a form (application/x-www-form-urlencoded,
- * as an OAuth token request sends it), each such parameter. Other text is kept as sent: nothing in
- * it names its parts.
+ * value redacted, nested fields included; in a form (application/x-www-form-urlencoded, as an OAuth
+ * token request sends it), each such parameter. Other text is kept as sent: nothing in it names
+ * its parts. A flag (`true`/`false`) or null named so is kept: it holds no secret.
  */
 export function recordedBody(shown: unknown, contentType: string | undefined): RecordedBody {
   const secrets: string[] = [];
   if (typeof shown === "string") {
     if (!isFormContentType(contentType)) return { body: shown, secrets };
     const parts = formParts(shown, isCredentialField);
-    const body = parts.map((part) => (part.credential ? `${part.rawName}=${REDACTED}` : part.text)).join("&");
     for (const part of parts) if (part.credential) secrets.push(part.value, part.rawValue);
-    return { body: parts.some((part) => part.credential) ? body : shown, secrets };
+    return { body: secrets.length > 0 ? withRedactedParts(parts) : shown, secrets };
   }
   return { body: redactFields(shown, secrets), secrets };
 }
@@ -134,9 +133,13 @@ function isFormContentType(contentType: string | undefined): boolean {
   return contentType?.split(";")[0]?.trim().toLowerCase() === "application/x-www-form-urlencoded";
 }
 
+function holdsSecret(value: unknown): boolean {
+  return value !== null && typeof value !== "boolean";
+}
+
 /**
- * `value` with the values of credential-named fields redacted, their strings added to `secrets`;
- * `value` itself where nothing in it is redacted.
+ * `value` with the values of credential-named fields redacted, and what they held added to
+ * `secrets` (see credentialValues); `value` itself where nothing in it is redacted.
  */
 function redactFields(value: unknown, secrets: string[]): unknown {
   if (Array.isArray(value)) {
@@ -148,8 +151,8 @@ function redactFields(value: unknown, secrets: string[]): unknown {
   const copy = Object.create(null) as Record<string, unknown>;
   let changed = false;
   for (const [key, item] of Object.entries(value)) {
-    if (isCredentialField(key) && item !== null) {
-      collectStrings(item, secrets);
+    if (isCredentialField(key) && holdsSecret(item)) {
+      credentialValues(item, secrets);
       copy[key] = REDACTED;
       changed = true;
     } else {
@@ -160,11 +163,21 @@ function redactFields(value: unknown, secrets: string[]): unknown {
   return changed ? copy : value;
 }
 
-function collectStrings(value: unknown, into: string[]): void {
+/**
+ * What a credential-named field holds, for the scrub: a string or number, each item of an array,
+ * and in an object only the fields named as credentials too. An object under `credentials` also
+ * holds the user's email, which the answer may carry and a later node read: it is hidden in the
+ * record of what was sent, but not scrubbed from the answer.
+ */
+function credentialValues(value: unknown, into: string[]): void {
   if (typeof value === "string" || typeof value === "number") into.push(String(value));
-  else if (Array.isArray(value)) for (const item of value) collectStrings(item, into);
-  else if (value !== null && typeof value === "object")
-    for (const item of Object.values(value)) collectStrings(item, into);
+  else if (Array.isArray(value)) for (const item of value) credentialValues(item, into);
+  else if (value !== null && typeof value === "object") redactFields(value, into);
+}
+
+/** `parts` joined as sent, each credential part's value redacted. */
+export function withRedactedParts(parts: readonly QueryPart[]): string {
+  return parts.map((part) => (part.credential ? `${part.rawName}=${REDACTED}` : part.text)).join("&");
 }
 
 /** One parameter of a URL's query or of a form body as sent (`text`, percent-encoded), and what it reads as. */
@@ -207,6 +220,8 @@ function formParts(encoded: string, isCredential: (name: string) => boolean): Qu
  */
 export class SentCredentials {
   readonly #secrets: readonly string[];
+  /** The same, to find a number that is one (a PIN sent as a string and echoed as a number). */
+  readonly #whole: ReadonlySet<string>;
 
   constructor(
     headers: Readonly<Record<string, string>>,
@@ -227,10 +242,16 @@ export class SentCredentials {
       const space = value.indexOf(" ");
       if (space !== -1) found.add(value.slice(space + 1).trim());
     }
+    for (const secret of [...found]) {
+      // As a JSON string holds it, quotes and backslashes escaped: an echo of a JSON body quotes it so.
+      const escaped = JSON.stringify(secret).slice(1, -1);
+      if (escaped !== secret) found.add(escaped);
+    }
     // Longest first, so that a token is not half-replaced inside its own header value.
     this.#secrets = [...found]
       .filter((secret) => secret.length >= SCRUBBED_CREDENTIAL_MIN_CHARS)
       .sort((a, b) => b.length - a.length);
+    this.#whole = new Set(this.#secrets);
   }
 
   /** `value` with every credential replaced by [redacted], strings inside arrays and objects too. */
@@ -240,6 +261,7 @@ export class SentCredentials {
 
   #scrubValue(value: unknown): unknown {
     if (typeof value === "string") return this.#scrubText(value);
+    if (typeof value === "number") return this.#whole.has(String(value)) ? REDACTED : value;
     if (Array.isArray(value)) return value.map((item) => this.#scrubValue(item));
     if (value !== null && typeof value === "object") {
       // No prototype, so a key named __proto__ stays an ordinary key.

@@ -456,6 +456,86 @@ describe("credentials named by a field of the body", () => {
     expect(recorded).not.toContain("s3cr+t==value");
   });
 
+  it("scrubs a credential echoed as a number, or escaped inside a JSON string", async () => {
+    const pin = "84736251";
+    const password = 'Tr0ub4dor"&3\\x';
+    sink.respond((call) => {
+      const sent = JSON.parse(call.body) as { pin_password: string };
+      return {
+        status: 400,
+        body: `bad request: {"pin": ${Number(sent.pin_password)}, "sent": ${call.body}}`,
+      };
+    });
+    const { outcome, records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/login"
+    body: { pin_password: "{{ env.PIN }}", password: "{{ env.PASSWORD }}" }
+`,
+      { env: { PIN: pin, PASSWORD: password } },
+    );
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toContain(
+      '{"pin": [redacted], "sent": {"pin_password":"[redacted]","password":"[redacted]"}}',
+    );
+    sink.respond((call) => ({
+      status: 200,
+      body: { pin: Number((JSON.parse(call.body) as { pin_password: string }).pin_password) },
+    }));
+    const echoed = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/login"
+    body: { pin_password: "{{ env.PIN }}" }
+`,
+      { env: { PIN: pin } },
+    );
+    expect(echoed.records[0]?.output).toMatchObject({ response: { body: { pin: "[redacted]" } } });
+    expect(JSON.stringify([records, echoed.records])).not.toContain(pin);
+  });
+
+  it("hides what a credential-named object holds in the record, but scrubs only its credentials from the answer", async () => {
+    sink.respond(() => ({ status: 200, body: { user: { email: "alice@example.com" } } }));
+    const { records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/login"
+    body:
+      credentials: { email: alice@example.com, password: "{{ env.SECRET }}" }
+      password_reset: true
+`,
+      { env: { SECRET: secret } },
+    );
+    expect(records[0]?.output).toMatchObject({
+      request: { body: { credentials: "[redacted]", password_reset: true } },
+      response: { body: { user: { email: "alice@example.com" } } },
+    });
+    expect(JSON.stringify(records)).not.toContain(secret);
+  });
+
+  it("refuses a JSON text body that nests deeper than a record can hold, sending nothing", async () => {
+    const deep = `${"[".repeat(200)}${"]".repeat(200)}`;
+    const { outcome } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/deep"
+    body: "{{ env.DEEP }}"
+`,
+      { env: { DEEP: deep } },
+    );
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toContain("nests deeper than 128 levels; nothing was sent");
+    expect(sink.calls).toHaveLength(0);
+  });
+
   it("keeps a text body that is neither JSON nor a form as it was sent", async () => {
     const { records } = await runYaml(`
   - id: send

@@ -1,80 +1,135 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { CONFIG_FOLDERS } from "./read.js";
 
-type ConfigFolder = (typeof CONFIG_FOLDERS)[number];
+interface FolderWatch {
+  readonly watcher: FSWatcher;
+  /** The folder it was created on: a folder replaced under the same name is another one. */
+  readonly identity: string;
+}
 
 /**
- * Watches each config folder recursively, and INLET_DIR itself not recursively: fs.watch follows
- * the inode, so a folder replaced (renamed over, deleted and copied back) or created after the
- * start is only seen through its parent. INLET_DIR is not watched recursively because the
- * store's database may live under it, and its writes must not wake the watcher.
+ * Watches every folder of the config folders, each with a watcher of its own, and INLET_DIR itself
+ * for its entries. Not fs.watch's `recursive` option: on Linux, Node 20 implements it with a
+ * watcher per file, on the file's inode, so a file replaced by a rename (git checkout, sed -i, an
+ * editor saving through a temporary file) went unseen from then on. A folder's own watcher reports
+ * each entry in it by name, whatever replaced it. A folder created, replaced (renamed over, deleted
+ * and copied back) or removed is seen through its parent's watcher, and the folders are walked
+ * again after every event: a new one is watched, a replaced one watched anew. INLET_DIR is not
+ * walked: the store's database may live in it, and only its config folders count. The walk follows
+ * what the loader reads (read.ts): symbolic links followed, names starting with "." skipped.
  */
 export function watchConfigDir(
   dir: string,
   logger: Logger,
   onChange: (file: string) => void,
 ): { close(): void } {
-  const folderWatchers = new Map<ConfigFolder, FSWatcher>();
+  const watches = new Map<string, FolderWatch>();
   let closed = false;
+  let walkPending: NodeJS.Immediate | null = null;
 
-  /** (Re)creates a folder's watcher; an absent folder gets one when the root watcher sees it appear. */
-  function watchFolder(folder: ConfigFolder): void {
-    folderWatchers.get(folder)?.close();
-    folderWatchers.delete(folder);
-    const folderPath = path.join(dir, folder);
+  function watchFolder(folder: string, identity: string): void {
     let watcher: FSWatcher;
     try {
-      watcher = watch(folderPath, { recursive: true }, (_event, file) =>
-        onChange(file ? path.join(folder, String(file)) : folder),
-      );
+      watcher = watch(folder, (_event, name) => {
+        onChange(path.relative(dir, name ? path.join(folder, String(name)) : folder));
+        walkSoon();
+      });
     } catch (error) {
-      logFolderUnwatched(logger, folderPath, error);
+      logFolderUnwatched(logger, folder, error);
       return;
     }
     watcher.on("error", (error) => {
-      if (closed || folderWatchers.get(folder) !== watcher) return;
+      if (closed || watches.get(folder)?.watcher !== watcher) return;
       // A failed watcher is dead: without a new one this folder's edits would go unseen.
-      logger.warn({ err: error, folder: folderPath }, "config watcher error; watching the folder again");
-      watchFolder(folder);
-      onChange(folder);
+      logger.warn({ err: error, folder }, "config watcher error; watching the folder again");
+      watcher.close();
+      watches.delete(folder);
+      walkSoon();
+      onChange(path.relative(dir, folder));
     });
-    folderWatchers.set(folder, watcher);
+    watches.set(folder, { watcher, identity });
   }
 
-  function onRootEntry(name: string | null): void {
-    // Every entry of INLET_DIR is reported (a database file may be one): only the folders count.
-    const folder = CONFIG_FOLDERS.find((candidate) => candidate === name);
-    if (!folder || closed) return;
-    // Watch first, then reload: whatever lands in the folder after that load is then seen.
-    watchFolder(folder);
-    onChange(folder);
+  /** Watches each config folder as it is now, and stops watching what is gone or was replaced. */
+  function walk(): void {
+    const present = new Map<string, string>();
+    for (const folder of CONFIG_FOLDERS) collectFolders(path.join(dir, folder), present, new Set(), logger);
+    for (const [folder, current] of watches) {
+      if (present.get(folder) === current.identity) continue;
+      current.watcher.close();
+      watches.delete(folder);
+    }
+    for (const [folder, identity] of present) if (!watches.has(folder)) watchFolder(folder, identity);
+  }
+
+  // In the turn of the event, before the debounced reload reads the files: what lands in a new
+  // folder after that read is then seen.
+  function walkSoon(): void {
+    walkPending ??= setImmediate(() => {
+      walkPending = null;
+      if (!closed) walk();
+    });
   }
 
   let rootWatcher: FSWatcher | undefined;
   try {
-    rootWatcher = watch(dir, (_event, name) => onRootEntry(name));
+    rootWatcher = watch(dir, (_event, name) => {
+      // Every entry of INLET_DIR is reported (a database file may be one): only the folders count.
+      const folder = CONFIG_FOLDERS.find((candidate) => candidate === String(name));
+      if (!folder || closed) return;
+      walkSoon();
+      onChange(folder);
+    });
     rootWatcher.on("error", (error) =>
       logger.warn({ err: error, dir }, "config directory watcher error; a replaced folder needs SIGHUP"),
     );
   } catch (error) {
     logger.warn({ err: error, dir }, "cannot watch the config directory; a replaced folder needs SIGHUP");
   }
-  for (const folder of CONFIG_FOLDERS) watchFolder(folder);
+  walk();
 
   return {
     close() {
       closed = true;
+      if (walkPending) clearImmediate(walkPending);
       rootWatcher?.close();
-      for (const watcher of folderWatchers.values()) watcher.close();
-      folderWatchers.clear();
+      for (const { watcher } of watches.values()) watcher.close();
+      watches.clear();
     },
   };
 }
 
+/**
+ * Adds `folder` and the folders under it to `into` (path → device and inode), unless absent; a
+ * folder reached twice through links is taken once.
+ */
+function collectFolders(folder: string, into: Map<string, string>, seen: Set<string>, logger: Logger): void {
+  let identity: string;
+  let entries;
+  try {
+    const stats = statSync(folder);
+    if (!stats.isDirectory()) return;
+    identity = `${stats.dev}:${stats.ino}`;
+    if (seen.has(identity)) return;
+    seen.add(identity);
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch (error) {
+    logFolderUnwatched(logger, folder, error);
+    return;
+  }
+  into.set(folder, identity);
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    if (entry.isDirectory() || entry.isSymbolicLink()) {
+      collectFolders(path.join(folder, entry.name), into, seen, logger);
+    }
+  }
+}
+
 function logFolderUnwatched(logger: Logger, folder: string, error: unknown): void {
-  // An absent folder is a valid config (SPEC 1), not a problem.
+  // An absent folder is a valid config (SPEC 1), not a problem; one removed mid-walk is seen again.
   if ((error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
     logger.debug({ folder }, "config folder absent; watching for it to appear");
   } else {

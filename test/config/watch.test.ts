@@ -123,6 +123,50 @@ describe("the config watcher", () => {
     await loadedIntegration(holder, "a");
   });
 
+  // git checkout, sed -i and editors' safe write all put a new file where the old one was.
+  it("keeps seeing a file's edits after it was replaced by a rename, in-place writes too", async () => {
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+      "integrations/team/b.yaml": integrationYaml({ id: "b", endpoint: ENDPOINT_B }),
+    });
+    const { holder } = await startReloader(project.dir, { watch: true });
+
+    await project.writeAtomically("integrations/a.yaml", integrationYaml({ id: "a2", endpoint: ENDPOINT_A }));
+    await loadedIntegration(holder, "a2");
+    await project.write("integrations/a.yaml", integrationYaml({ id: "a3", endpoint: ENDPOINT_A }));
+    await loadedIntegration(holder, "a3");
+
+    await project.writeAtomically(
+      "integrations/team/b.yaml",
+      integrationYaml({ id: "b2", endpoint: ENDPOINT_B }),
+    );
+    await loadedIntegration(holder, "b2");
+    await project.write("integrations/team/b.yaml", integrationYaml({ id: "b3", endpoint: ENDPOINT_B }));
+    await loadedIntegration(holder, "b3");
+  });
+
+  it("sees edits in a folder created after the start, and in one replaced under the same name", async () => {
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+      "backup/team/b.yaml": integrationYaml({ id: "b", endpoint: ENDPOINT_B }),
+    });
+    const { holder } = await startReloader(project.dir, { watch: true });
+
+    await mkdir(path.join(project.dir, "integrations/new"));
+    await project.write("integrations/new/c.yaml", integrationYaml({ id: "c", endpoint: ENDPOINT_C }));
+    await loadedIntegration(holder, "c");
+    await project.write("integrations/new/c.yaml", integrationYaml({ id: "c2", endpoint: ENDPOINT_C }));
+    await loadedIntegration(holder, "c2");
+
+    // Replaced as a deploy does it: the new folder made beside, the old one moved away.
+    await cp(path.join(project.dir, "backup/team"), path.join(project.dir, "team.next"), { recursive: true });
+    await rename(path.join(project.dir, "integrations/new"), path.join(project.dir, "team.old"));
+    await rename(path.join(project.dir, "team.next"), path.join(project.dir, "integrations/new"));
+    await loadedIntegration(holder, "b");
+    await project.write("integrations/new/b.yaml", integrationYaml({ id: "b2", endpoint: ENDPOINT_B }));
+    await loadedIntegration(holder, "b2");
+  });
+
   it("starts no reload queued during a running one once closed", async () => {
     project = await tempProject({
       "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),

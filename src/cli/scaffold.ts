@@ -101,6 +101,7 @@ export function workflowYaml(options: { id: string; integration: string }): stri
     "  - id: send",
     "    type: outgoing-integration",
     "    method: POST",
+    "    # The receiver's URL, from the environment the server runs in: set TARGET_URL there.",
     '    url: "{{ env.TARGET_URL }}"',
     "    body:",
     '      eventId: "{{ request.eventId }}"',

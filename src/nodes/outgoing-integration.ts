@@ -203,12 +203,25 @@ function failure(code: string, message: string): NodeRunError {
   return new NodeRunError(code, message, { retryable: false });
 }
 
+/**
+ * What is wrong with a rendered url, without quoting it: a webhook URL carries its secret in its
+ * path, and the message is logged and kept in the run record. Most often a variable it reads has
+ * no value, and the shape tells which part is missing.
+ */
+function whyNotAUrl(rendered: string): string {
+  if (rendered.trim() === "") return "is empty: does a variable it reads (env.…) have no value?";
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(rendered.trim())) {
+    return "does not start with http:// or https://: does a variable at its start (env.…) have no value?";
+  }
+  return "is not a valid URL";
+}
+
 function buildUrl(rendered: string, query: readonly (readonly [string, string])[]): URL {
   let url: URL;
   try {
     url = new URL(rendered);
   } catch (error) {
-    throw new NodeRunError("invalid-url", `the rendered url is not a valid URL`, {
+    throw new NodeRunError("invalid-url", `the rendered url ${whyNotAUrl(rendered)}`, {
       retryable: false,
       cause: error,
     });

@@ -667,8 +667,28 @@ describe("bodies and URLs", () => {
     url: "{{ env.NOPE }}/path"
 `);
     expect(outcome.status).toBe("failed");
-    expect(outcome.error).toMatch(/not a valid URL/);
+    expect(outcome.error).toBe(
+      "node send: the rendered url does not start with http:// or https://: does a variable at its start (env.…) have no value?",
+    );
     expect(records[0]).toMatchObject({ attempts: 1 });
+  });
+
+  it.each([
+    ["", "is empty: does a variable it reads (env.…) have no value?"],
+    ["hooks.example.com/services/T0/B0/s3cr3t", "does not start with http:// or https://"],
+    ["https://exa mple.com/path", "is not a valid URL"],
+  ])("says what is wrong with the rendered URL %j without quoting it", async (url, why) => {
+    const { outcome } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: GET
+    url: "{{ env.URL }}"
+`,
+      { env: { URL: url } },
+    );
+    expect(outcome.error).toContain(`the rendered url ${why}`);
+    expect(outcome.error).not.toContain("s3cr3t");
   });
 
   it("records a text response as text", async () => {

@@ -13,7 +13,7 @@ import { redactHeaders, type IncomingEvent } from "../ingest/event.js";
 import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
-import { readJsonBody } from "./read-body.js";
+import { parseJsonBody, readJsonBody, readRawJsonBody } from "./read-body.js";
 import { JSON_CONTENT_TYPE, sendError, type ErrorMapper } from "./error-response.js";
 import type { RateLimits } from "./rate-limit.js";
 import { drainUnreadBody } from "./unread-body.js";
@@ -87,16 +87,23 @@ export function createIncomingHandler(
       if (verified) await verified;
       if (integration.rateLimit) await limitRate(integration.id, integration.rateLimit.rate);
     }
-    const body = await readJsonBody(req, {
+    const reading = {
       maxBytes: integration.maxBodyBytes,
       maxDepth: defaults.MAX_BODY_DEPTH,
       maxLeaves: defaults.MAX_BODY_LEAVES,
       keepReceived: verifier.needsBody,
-    });
+    };
+    let body;
     if (verifier.needsBody) {
-      await verifier.verify({ headers: req.headers, rawBody: body.raw, receivedBody: body.received });
+      // The signature is checked on the bytes before they are parsed: a sender without the secret
+      // hears 401, never how its body parses.
+      const signed = await readRawJsonBody(req, reading);
+      await verifier.verify({ headers: req.headers, rawBody: signed.raw, receivedBody: signed.received });
+      body = parseJsonBody(signed.raw, signed.received, reading);
       // Counted only once the signature holds: unsigned requests must not use up the sender's budget.
       if (integration.rateLimit) await limitRate(integration.id, integration.rateLimit.rate);
+    } else {
+      body = await readJsonBody(req, reading);
     }
 
     const time = deps.now();

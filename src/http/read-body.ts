@@ -13,11 +13,14 @@ export interface BodyReading {
   readonly maxLeaves: number;
 }
 
-export interface JsonBody {
+export interface RawBody {
   /** The decoded entity body. */
   readonly raw: Buffer;
   /** The bytes as they came, when a Content-Encoding compressed them and `keepReceived` asked for them. */
   readonly received?: Buffer;
+}
+
+export interface JsonBody extends RawBody {
   /**
    * `raw` decoded, the JSON text `value` was parsed from; undefined when it holds a number that
    * JSON.stringify would write otherwise (checkJsonLimits), so that what is stored is what
@@ -39,6 +42,23 @@ const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.+-]+\+json$/;
  * reading; the caller answers and drops the rest (unread-body.ts).
  */
 export function readJsonBody(req: IncomingMessage, limits: BodyReading): Promise<JsonBody> {
+  return readBody(req, limits, (raw, received) => parseJsonBody(raw, received, limits));
+}
+
+/**
+ * Reads a JSON request body as readJsonBody does, but does not parse it: a signed request's
+ * signature is checked on these bytes first, so that a sender without the secret learns nothing
+ * of how its body parses (parseJsonBody, once it holds).
+ */
+export function readRawJsonBody(req: IncomingMessage, limits: BodyReading): Promise<RawBody> {
+  return readBody(req, limits, (raw, received) => ({ raw, received }));
+}
+
+function readBody<T>(
+  req: IncomingMessage,
+  limits: BodyReading,
+  finish: (raw: Buffer, received: Buffer | undefined) => T,
+): Promise<T> {
   if (!isJsonContentType(req.headers["content-type"]))
     return Promise.reject(httpError("unsupported-media-type"));
   const encoding = encodingOf(req.headers["content-encoding"]);
@@ -51,7 +71,9 @@ export function readJsonBody(req: IncomingMessage, limits: BodyReading): Promise
   // never emit "end" or "close" again, and listening for them would hold the request forever.
   if (req.destroyed)
     return Promise.reject(incomplete(new Error("the connection closed before the body was read")));
-  return encoding === "identity" ? readIdentity(req, limits) : readEncoded(req, encoding, limits);
+  return encoding === "identity"
+    ? readIdentity(req, limits, finish)
+    : readEncoded(req, encoding, limits, finish);
 }
 
 function isJsonContentType(header: string | undefined): boolean {
@@ -78,7 +100,11 @@ function encodingOf(header: string | undefined): Encoding | null {
 }
 
 /** The common case: collect the chunks, one concat, one parse. */
-function readIdentity(req: IncomingMessage, limits: BodyReading): Promise<JsonBody> {
+function readIdentity<T>(
+  req: IncomingMessage,
+  limits: BodyReading,
+  finish: (raw: Buffer, received: undefined) => T,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -98,7 +124,7 @@ function readIdentity(req: IncomingMessage, limits: BodyReading): Promise<JsonBo
       ended = true;
       const body = Buffer.concat(chunks, size);
       chunks.length = 0;
-      settle(() => parseJsonBody(body, limits), resolve, reject);
+      settle(() => finish(body, undefined), resolve, reject);
     };
     const onError = (error: Error): void => {
       stop();
@@ -120,11 +146,12 @@ function readIdentity(req: IncomingMessage, limits: BodyReading): Promise<JsonBo
  * Decodes while counting both the received and the decoded bytes, so a small "bomb" that
  * inflates past maxBytes is refused after at most one decoder chunk over the limit.
  */
-function readEncoded(
+function readEncoded<T>(
   req: IncomingMessage,
   encoding: "gzip" | "deflate",
   limits: BodyReading,
-): Promise<JsonBody> {
+  finish: (raw: Buffer, received: Buffer | undefined) => T,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const decoder: Gunzip | Inflate = encoding === "gzip" ? createGunzip() : createInflate();
     const chunks: Buffer[] = [];
@@ -178,15 +205,11 @@ function readEncoded(
       settled = true;
       detach();
       settle(
-        () => {
-          const body = parseJsonBody(Buffer.concat(chunks, decoded), limits);
-          return {
-            raw: body.raw,
-            received: limits.keepReceived ? Buffer.concat(receivedChunks, received) : undefined,
-            text: body.text,
-            value: body.value,
-          };
-        },
+        () =>
+          finish(
+            Buffer.concat(chunks, decoded),
+            limits.keepReceived ? Buffer.concat(receivedChunks, received) : undefined,
+          ),
         resolve,
         reject,
       );
@@ -199,7 +222,8 @@ function readEncoded(
   });
 }
 
-function parseJsonBody(raw: Buffer, limits: BodyReading): JsonBody {
+/** 400 for invalid JSON or a scalar body, 413 for a body too deep or too large to flatten. */
+export function parseJsonBody(raw: Buffer, received: Buffer | undefined, limits: BodyReading): JsonBody {
   const text = raw.toString("utf8");
   let value: unknown;
   try {
@@ -212,7 +236,7 @@ function parseJsonBody(raw: Buffer, limits: BodyReading): JsonBody {
   }
   if (typeof value !== "object" || value === null) throw httpError("body-not-object");
   const { numbersRoundTrip } = checkJsonLimits(value, limits);
-  return { raw, text: numbersRoundTrip ? text : undefined, value };
+  return { raw, received, text: numbersRoundTrip ? text : undefined, value };
 }
 
 function settle<T>(compute: () => T, resolve: (value: T) => void, reject: (error: unknown) => void): void {

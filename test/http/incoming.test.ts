@@ -439,6 +439,19 @@ describe("incoming endpoint: signatures", () => {
     expect((await sendGzip(signBytes(gzipSync(`${body} `)))).status).toBe(401);
   });
 
+  it("checks the signature before the body parses: an unsigned sender hears 401, not how its body parses", async () => {
+    const broken = '{"entry": [';
+    const unsigned = await send(EP.signed, undefined, { raw: broken, headers: {} });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.text()).not.toContain("JSON");
+    const signed = await send(EP.signed, undefined, {
+      raw: broken,
+      headers: { "X-Hub-Signature-256": sign(broken) },
+    });
+    expect(signed.status).toBe(400);
+    expect(((await signed.json()) as { error: { code: string } }).error.code).toBe("invalid-json");
+  });
+
   it("401 when the body differs from the signed one by one byte", async () => {
     const altered = body.replace('"1"', '"2"');
     expect(

@@ -216,6 +216,8 @@ export const INTEGRATION_SCHEMA: SchemaObject = {
     dedup: {
       description: "Deduplication: a hash of up to 5 request paths, or a client-supplied hash header.",
       type: "object",
+      // Said on its own (validate-schema.ts): else the branch for `header` calls `params` unknown.
+      not: { properties: { params: true, header: true }, required: ["params", "header"] },
       if: { properties: { header: true }, required: ["header"] },
       then: {
         properties: {

@@ -53,18 +53,28 @@ export function validateDocument(
   const oneOfPaths = errors
     .filter((error) => error.keyword === "oneOf")
     .map((error) => `${error.schemaPath}/`);
+  // A `not` names two fields that exclude each other; "unknown field" for either says it worse.
+  const exclusive = new Set(
+    errors.filter((error) => error.keyword === "not").map((error) => error.instancePath),
+  );
   return errors
     .filter(
-      (error) => error.keyword !== "if" && !oneOfPaths.some((prefix) => error.schemaPath.startsWith(prefix)),
+      (error) =>
+        error.keyword !== "if" &&
+        !oneOfPaths.some((prefix) => error.schemaPath.startsWith(prefix)) &&
+        !(error.keyword === "additionalProperties" && exclusive.has(error.instancePath)),
     )
     .map((error) => {
-      const { path, at, message } = describe(error);
+      const { path, at, message } = describe(error, validate.schema);
       const { line, col } = locate(source, path, { at });
       return { file: source.file, line, col, code: "schema" as const, severity: "error" as const, message };
     });
 }
 
-function describe(error: ErrorObject): { path: JsonPath; at: "key" | "value"; message: string } {
+function describe(
+  error: ErrorObject,
+  root: ValidateFunction["schema"],
+): { path: JsonPath; at: "key" | "value"; message: string } {
   const path = pointerToPath(error.instancePath);
   const where = path.length > 0 ? `${path.join(".")}: ` : "";
   const params = error.params as Record<string, unknown>;
@@ -97,6 +107,14 @@ function describe(error: ErrorObject): { path: JsonPath; at: "key" | "value"; me
         message: `${where}must be ${hint ?? `a string matching ${String(params["pattern"])}`}`,
       };
     }
+    case "not": {
+      const fields = (schemaAt(root, error.schemaPath) as { required?: string[] } | undefined)?.required;
+      return {
+        path,
+        at: "value",
+        message: `${where}set ${fields?.join(" or ") ?? "fewer fields"}, not both`,
+      };
+    }
     case "oneOf":
       if (path.length === 0)
         return { path, at: "value", message: "set exactly one of secretHash and secretEnv" };
@@ -104,6 +122,15 @@ function describe(error: ErrorObject): { path: JsonPath; at: "key" | "value"; me
     default:
       return { path, at: "value", message: `${where}${error.message ?? "is invalid"}` };
   }
+}
+
+/** The part of the schema a `#/…` schema path names (ajv gives the path, not the part, unless verbose). */
+function schemaAt(root: unknown, schemaPath: string): unknown {
+  let at = root;
+  for (const segment of pointerToPath(schemaPath.replace(/^#/, ""))) {
+    at = at !== null && typeof at === "object" ? (at as Record<string, unknown>)[segment] : undefined;
+  }
+  return at;
 }
 
 function pointerToPath(pointer: string): JsonPath {

@@ -129,6 +129,14 @@ describe("loading a config", () => {
     ).toEqual(['auth: missing required field "type"']);
   });
 
+  it("says dedup takes params or a header, not both, rather than calling either unknown", async () => {
+    const text = integration("a", ENDPOINT_A, "dedup:\n  params: [body.x]\n  header: X-Hash\n");
+    expect(await problems({ "integrations/a.yaml": text })).toEqual(["integrations/a.yaml:7:3: schema"]);
+    expect(await messages({ "integrations/a.yaml": text })).toEqual([
+      "dedup: set params or header, not both",
+    ]);
+  });
+
   it("points at the key of an unknown field", async () => {
     expect(await problems({ "integrations/a.yaml": integration("a", ENDPOINT_A, "colour: red\n") })).toEqual([
       "integrations/a.yaml:6:1: schema",

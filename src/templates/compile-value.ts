@@ -63,6 +63,21 @@ function cleanMessage(error: unknown): string {
   return `${text}${where}`;
 }
 
+/**
+ * A bare expression's syntax error as its author wrote it: nunjucks parsed it inside the `{{ `
+ * and ` }}` added around it, so its columns are three too far, and a missing operand shows as an
+ * unexpected closing `}}` no one wrote.
+ */
+function asWritten(error: Error, expression: string): Error {
+  const braces = "{{ ".length;
+  const message = error.message
+    .replace(/\[Line 1, Column (\d+)\]/, (_match, col: string) => {
+      return `[Line 1, Column ${Math.min(Math.max(1, Number(col) - braces), expression.length + 1)}]`;
+    })
+    .replace(/unexpected token: }}$/, "the expression ends before it is complete");
+  return new Error(message, { cause: error });
+}
+
 function renderError(path: ConfigPath, message: string, cause?: unknown): NodeRunError {
   return new NodeRunError("template", `template error in ${formatConfigPath(path)}: ${message}`, {
     retryable: false,
@@ -232,10 +247,14 @@ export function createTemplateCompiler(options: {
       return { render: compileString(text, path, "text") as (scope: TemplateScope) => string };
     },
     expression(expression, path) {
-      const inner = LONE_EXPRESSION.exec(expression)?.[1] ?? expression;
-      const source = `{{ ${inner} }}`;
+      const braced = LONE_EXPRESSION.exec(expression)?.[1];
+      const source = `{{ ${braced ?? expression} }}`;
       const template = compile(source);
-      if (template instanceof Error) return { evaluate: syntaxError(path, template) };
+      if (template instanceof Error) {
+        return {
+          evaluate: syntaxError(path, braced === undefined ? asWritten(template, expression) : template),
+        };
+      }
       const lone = compileLone(source, path);
       if (!lone)
         return { evaluate: syntaxError(path, new Error(`"${expression}" is not a single expression`)) };

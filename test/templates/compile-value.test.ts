@@ -132,6 +132,20 @@ describe("expression()", () => {
     ]);
   });
 
+  it("reports a bare expression's syntax error at its own columns, not those of the braces around it", () => {
+    const errors: string[] = [];
+    const compiler = createTemplateCompiler({
+      strict: false,
+      onError: (_path, message) => errors.push(message),
+    });
+    compiler.expression("request.body.x ==", ["if"]);
+    compiler.expression("request.body.x %% 2", ["if"]);
+    expect(errors).toEqual([
+      "the expression ends before it is complete (line 1, column 18)",
+      "unexpected token: % (line 1, column 17)",
+    ]);
+  });
+
   it("reports text that is not a single expression", () => {
     const errors: Array<[ConfigPath, string]> = [];
     createTemplateCompiler({

@@ -86,13 +86,13 @@ async function loadConfig(
   }
 
   diagnostics.push(...checkReferences(set));
-  const graphValid: Located<WorkflowDoc>[] = [];
+  const graphInvalid = new Set<Located<WorkflowDoc>>();
   for (const workflow of set.workflows) {
     const problems = checkGraph(workflow, deps.registry);
     diagnostics.push(...problems);
-    if (problems.length === 0) graphValid.push(workflow);
+    if (problems.length > 0) graphInvalid.add(workflow);
   }
-  const templates = checkTemplates(graphValid, deps.registry);
+  const templates = checkTemplates(set.workflows, deps.registry, graphInvalid);
   diagnostics.push(...templates.diagnostics);
 
   const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === "error"));

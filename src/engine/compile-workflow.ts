@@ -41,6 +41,27 @@ export function compileWorkflow(
   options: { registry: NodeRegistry; onError?: Reporter; templates?: TemplateCache },
 ): CompiledWorkflow {
   const strict = doc.strict ?? false;
+  const nodes = compileNodes(doc, options);
+  return Object.freeze({
+    id: doc.id,
+    name: doc.name,
+    enabled: doc.enabled ?? true,
+    strict,
+    integration: doc.trigger.integration,
+    graph: Object.freeze(buildGraph(doc.nodes, options.registry)),
+    nodes,
+  });
+}
+
+/**
+ * Compiles each node of a workflow that passed schema validation; its graph need not be valid, so
+ * validation reports a workflow's template errors beside its graph's.
+ */
+export function compileNodes(
+  doc: WorkflowDoc,
+  options: { registry: NodeRegistry; onError?: Reporter; templates?: TemplateCache },
+): Map<string, CompiledWorkflowNode> {
+  const strict = doc.strict ?? false;
   const { registry, templates: cache } = options;
   const report: Reporter =
     options.onError ??
@@ -63,13 +84,5 @@ export function compileWorkflow(
     const compiled = nodeType.compile(node, { templates, invalid });
     nodes.set(node.id, Object.freeze({ id: node.id, type: node.type, compiled }));
   });
-  return Object.freeze({
-    id: doc.id,
-    name: doc.name,
-    enabled: doc.enabled ?? true,
-    strict,
-    integration: doc.trigger.integration,
-    graph: Object.freeze(buildGraph(doc.nodes, registry)),
-    nodes,
-  });
+  return nodes;
 }

@@ -239,6 +239,17 @@ describe("loading a config", () => {
     ).toEqual(["workflows/w.yaml:12:14: template-syntax"]);
   });
 
+  it("reports a workflow's template errors beside its graph's, in one round", async () => {
+    const nodes =
+      "  - id: a\n    type: set\n    values: { x: '{{ request.body. }}' }\n    next: b\n  - id: b\n    type: set\n    values: { y: '2' }\n    next: a\n";
+    expect(
+      await problems({
+        "integrations/a.yaml": integration("shop", ENDPOINT_A),
+        "workflows/w.yaml": workflow("w", nodes),
+      }),
+    ).toEqual(["workflows/w.yaml:9:18: template-syntax", "workflows/w.yaml:14:11: cycle"]);
+  });
+
   it.each(["0s", "30d"])(
     "refuses an outgoing timeout of %s, which could not be kept, at its value",
     async (timeout) => {

@@ -19,19 +19,28 @@ export interface DocumentSet {
   readonly tests: readonly Located<WorkflowTestDoc>[];
 }
 
+/** Ids declared by documents that failed their schema check, by kind: they exist, broken. */
+export interface BrokenIds {
+  readonly integrations: ReadonlySet<string>;
+  readonly apiKeys: ReadonlySet<string>;
+  readonly workflows: ReadonlySet<string>;
+}
+
 /**
  * Checks that need the whole set: unique ids per kind and unique endpoints, references between
  * documents, and values the schema cannot express (dedup paths, the dedup and token TTL ranges).
+ * A reference to a document that failed its schema check (`broken`) is not reported: that
+ * document's own problem is, and "no Integration with id …" would send its author looking for one.
  */
-export function checkReferences(set: DocumentSet): Diagnostic[] {
+export function checkReferences(set: DocumentSet, broken: BrokenIds): Diagnostic[] {
   const diagnostics: Diagnostic[] = [
     ...checkUnique(set.integrations, "Integration", (doc) => doc.id, ["id"]),
     ...checkUnique(set.integrations, "endpoint", (doc) => doc.endpoint.toLowerCase(), ["endpoint"]),
     ...checkUnique(set.apiKeys, "ApiKey", (doc) => doc.id, ["id"]),
     ...checkUnique(set.workflows, "Workflow", (doc) => doc.id, ["id"]),
   ];
-  const integrationIds = new Set(set.integrations.map(({ doc }) => doc.id));
-  const apiKeyIds = new Set(set.apiKeys.map(({ doc }) => doc.id));
+  const integrationIds = new Set([...set.integrations.map(({ doc }) => doc.id), ...broken.integrations]);
+  const apiKeyIds = new Set([...set.apiKeys.map(({ doc }) => doc.id), ...broken.apiKeys]);
   const workflows = new Map(set.workflows.map(({ doc }) => [doc.id, doc]));
 
   for (const { doc, source } of set.integrations) {
@@ -81,6 +90,7 @@ export function checkReferences(set: DocumentSet): Diagnostic[] {
   }
   for (const { doc, source } of set.tests) {
     const workflow = workflows.get(doc.workflow);
+    if (!workflow && broken.workflows.has(doc.workflow)) continue;
     if (!workflow) {
       diagnostics.push(
         diagnosticAt(source, ["workflow"], "unknown-ref", `no Workflow with id "${doc.workflow}"`),

@@ -52,6 +52,11 @@ async function loadConfig(
     tests: [] as Located<WorkflowTestDoc>[],
   };
 
+  const broken = {
+    integrations: new Set<string>(),
+    apiKeys: new Set<string>(),
+    workflows: new Set<string>(),
+  };
   for (const source of read.documents) {
     const kind = kindOf(source.value);
     if (!kind) {
@@ -63,6 +68,8 @@ async function loadConfig(
     const problems = validateDocument(deps.validators[kind], source.value, source);
     if (problems.length > 0) {
       diagnostics.push(...problems);
+      const id = (source.value as { id?: unknown }).id;
+      if (typeof id === "string") brokenIdsOf(broken, kind)?.add(id);
       continue;
     }
     switch (kind) {
@@ -85,7 +92,7 @@ async function loadConfig(
     }
   }
 
-  diagnostics.push(...checkReferences(set));
+  diagnostics.push(...checkReferences(set, broken));
   const graphInvalid = new Set<Located<WorkflowDoc>>();
   for (const workflow of set.workflows) {
     const problems = checkGraph(workflow, deps.registry);
@@ -101,6 +108,23 @@ async function loadConfig(
     ok: true,
     config: { dir, files: read.files, set, workflows: templates.workflows },
   };
+}
+
+/** Where a broken document's id goes; a WorkflowTest has none that others reference. */
+function brokenIdsOf(
+  broken: { integrations: Set<string>; apiKeys: Set<string>; workflows: Set<string> },
+  kind: DocKind,
+): Set<string> | undefined {
+  switch (kind) {
+    case "Integration":
+      return broken.integrations;
+    case "ApiKey":
+      return broken.apiKeys;
+    case "Workflow":
+      return broken.workflows;
+    case "WorkflowTest":
+      return undefined;
+  }
 }
 
 function kindOf(value: unknown): DocKind | undefined {

@@ -206,6 +206,15 @@ describe("loading a config", () => {
     ]);
   });
 
+  it("does not call a reference unknown when the document it names only failed its schema check", async () => {
+    expect(
+      await problems({
+        "integrations/a.yaml": integration("shop", ENDPOINT_A, "rateLimit: fast\n"),
+        "workflows/w.yaml": workflow("w", "  - id: a\n    type: end\n"),
+      }),
+    ).toEqual(["integrations/a.yaml:6:12: schema"]);
+  });
+
   it("checks the graph: unknown next, cycles, unreachable nodes", async () => {
     const files = (nodes: string): Record<string, string> => ({
       "integrations/a.yaml": integration("shop", ENDPOINT_A),

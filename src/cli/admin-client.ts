@@ -1,5 +1,6 @@
 import * as defaults from "../defaults.js";
 import { InletError } from "../errors.js";
+import { HTTP_ERRORS } from "../http-errors.js";
 
 export interface AdminClientOptions {
   readonly url?: string;
@@ -11,11 +12,7 @@ export async function adminRequest(
   method: "GET" | "POST",
   path: string,
 ): Promise<unknown> {
-  const base = (
-    options.url ??
-    process.env["INLET_URL"] ??
-    `http://localhost:${process.env["PORT"] || defaults.PORT}`
-  ).replace(/\/+$/, "");
+  const { base, where } = serverUrl(options);
   const token = process.env["INLET_ADMIN_TOKEN"];
   if (!token) throw new InletError("no-admin-token", "set INLET_ADMIN_TOKEN to the server's admin token");
   let response: Response;
@@ -36,15 +33,55 @@ export async function adminRequest(
       { cause: error },
     );
   }
-  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+  const body = (await response.json().catch(() => null)) as {
+    error?: { code?: string; message?: string };
+  } | null;
   if (!response.ok) {
-    throw new InletError(
-      "admin-error",
-      `${method} ${path} → ${response.status}: ${body?.error?.message ?? response.statusText}`,
-    );
+    const answer = `${method} ${path} → ${response.status}: ${body?.error?.message ?? response.statusText}`;
+    throw new InletError("admin-error", `${answer}${notFoundHint(response.status, body?.error, where)}`);
   }
   if (typeof body !== "object" || body === null) {
     throw new InletError("admin-error", `${base} did not answer JSON: is --url an inlet server?`);
   }
   return body;
+}
+
+/** The server's URL, and how it was given (`where`), so that a hint can name what to change. */
+function serverUrl(options: AdminClientOptions): { base: string; where: string } {
+  const env = process.env["INLET_URL"];
+  if (options.url !== undefined) {
+    const base = withoutTrailingSlash(options.url);
+    return { base, where: `--url ${base}` };
+  }
+  if (env !== undefined && env !== "") {
+    const base = withoutTrailingSlash(env);
+    return { base, where: `INLET_URL=${base}` };
+  }
+  const base = `http://localhost:${process.env["PORT"] || defaults.PORT}`;
+  return { base, where: `the default URL ${base} (no --url or INLET_URL given)` };
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/**
+ * A 404 that is not the admin API's own (such as "No run with this id") means no admin API
+ * answered: an inlet server started without INLET_ADMIN_TOKEN serves none, and answers every
+ * /v1/admin path with the catch-all not-found; anything else is not an inlet server.
+ */
+function notFoundHint(
+  status: number,
+  error: { code?: string; message?: string } | undefined,
+  where: string,
+): string {
+  if (status !== HTTP_ERRORS["not-found"].status) return "";
+  if (error?.code === "not-found" && error.message === HTTP_ERRORS["not-found"].message) {
+    return (
+      ". The server serves no admin API: inlet serves one only when started with INLET_ADMIN_TOKEN " +
+      `set, and the CLI must send the same token. Or ${where} points at something else.`
+    );
+  }
+  // Not inlet's error shape at all: some other server answered.
+  return error?.code === undefined ? `. Is ${where} an inlet server? It may point at something else.` : "";
 }

@@ -13,7 +13,7 @@ export function apiKeyCommand(): Command {
     .argument("<id>")
     .option("--dir <dir>", "config folder (default: INLET_DIR or .)")
     .action(async (id: string, options: { dir?: string }) => {
-      const dir = configDir(options.dir);
+      const dir = configDir(options.dir, "--dir");
       const file = path.join(dir, "integrations", `${checkId(id)}.apikey.yaml`);
       refuseDeclaredId(await declaredIdsIn(dir), "ApiKey", id);
       const secret = generateSecret();

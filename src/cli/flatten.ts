@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
-import { InletError, errorMessage } from "../errors.js";
-import { flatten, formatFlattened } from "../ingest/flatten.js";
+import { MAX_BODY_DEPTH, MAX_BODY_LEAVES } from "../defaults.js";
+import { HttpError, InletError, errorMessage } from "../errors.js";
+import { httpError } from "../http-errors.js";
+import { checkJsonLimits, flatten, formatFlattened, type FlattenInput } from "../ingest/flatten.js";
+
+/** The keys --request reads; a sample's `request` holds them (and `method`, which has no paths). */
+const REQUEST_KEYS = ["body", "headers", "query"] as const;
 
 export function flattenCommand(): Command {
   return new Command("flatten")
@@ -9,6 +14,7 @@ export function flattenCommand(): Command {
     .argument("[file]", "JSON file; stdin when absent or -")
     .option("--request", "the JSON is a whole request: {body, headers, query}")
     .action(async (file: string | undefined, options: { request?: boolean }) => {
+      const source = file ?? "stdin";
       const text =
         file === undefined || file === "-"
           ? await readStdin()
@@ -19,23 +25,61 @@ export function flattenCommand(): Command {
       try {
         value = JSON.parse(text);
       } catch (error) {
-        throw new InletError(
-          "invalid-json",
-          `${file ?? "stdin"} is not valid JSON: ${(error as Error).message}`,
-        );
+        throw new InletError("invalid-json", `${source} is not valid JSON: ${(error as Error).message}`);
       }
-      if (options.request && (typeof value !== "object" || value === null || Array.isArray(value))) {
-        throw new InletError(
-          "invalid-request",
-          `${file ?? "stdin"}: --request takes an object {body, headers, query}`,
-        );
-      }
-      const request = options.request
-        ? (value as { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> })
-        : { body: value };
+      const request = options.request ? asRequest(value, source) : { body: value };
+      // In a request the body may be absent (headers and query alone); a body given is one the server took.
+      if (!options.request || request.body !== undefined) checkAsServer(request.body, source);
       const output = formatFlattened(flatten(request));
       process.stdout.write(output === "" ? "" : `${output}\n`);
     });
+}
+
+/**
+ * Refuses a body the server would refuse, with the server's status, code and message: paths
+ * printed for a body no integration accepts would be paths no dedup.params ever sees.
+ */
+function checkAsServer(body: unknown, source: string): void {
+  try {
+    if (typeof body !== "object" || body === null) throw httpError("body-not-object");
+    checkJsonLimits(body, { maxDepth: MAX_BODY_DEPTH, maxLeaves: MAX_BODY_LEAVES });
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    throw new InletError(
+      error.code,
+      `${source}: the server would answer ${error.status} ${error.code}: ${error.message}`,
+    );
+  }
+}
+
+/** The --request input: an object with at least one of REQUEST_KEYS, headers and query objects. */
+function asRequest(value: unknown, source: string): FlattenInput {
+  const found = requestProblem(value);
+  if (found !== undefined) {
+    throw new InletError(
+      "invalid-request",
+      `${source}: --request takes a request {${REQUEST_KEYS.join(", ")}} (headers and query objects), ` +
+        `as a sample's "request" holds; ${found}: without --request, the JSON is the body`,
+    );
+  }
+  return value as FlattenInput;
+}
+
+/** What is wrong with `value` as a request, in a few words; undefined when nothing is. */
+function requestProblem(value: unknown): string | undefined {
+  if (value === null) return "this is null";
+  if (Array.isArray(value)) return "this is an array";
+  if (typeof value !== "object") return `this is a ${typeof value}`;
+  const request = value as Record<string, unknown>;
+  if (!REQUEST_KEYS.some((key) => key in request)) return `this has none of ${REQUEST_KEYS.join(", ")}`;
+  for (const key of ["headers", "query"] as const) {
+    const part = request[key];
+    if (part === undefined) continue;
+    if (part === null) return `its ${key} is null`;
+    if (Array.isArray(part)) return `its ${key} is an array`;
+    if (typeof part !== "object") return `its ${key} is a ${typeof part}`;
+  }
+  return undefined;
 }
 
 async function readStdin(): Promise<string> {

@@ -54,7 +54,7 @@ export function newCommand(): Command {
       if (options.auth !== "jwt" && options.apiKey !== undefined) {
         throw new InletError("conflicting-options", "--api-key needs --auth jwt");
       }
-      const dir = configDir(options.dir);
+      const dir = configDir(options.dir, "--dir");
       const file = path.join(dir, "integrations", `${checkId(id)}.yaml`);
       const apiKey = options.apiKey === undefined ? undefined : checkId(options.apiKey);
       const declared = await declaredIdsIn(dir);
@@ -72,7 +72,7 @@ export function newCommand(): Command {
     .requiredOption("--integration <id>", "the Integration that triggers it")
     .option("--dir <dir>", "config folder (default: INLET_DIR or .)")
     .action(async (id: string, options: { integration: string; dir?: string }) => {
-      const dir = configDir(options.dir);
+      const dir = configDir(options.dir, "--dir");
       const file = path.join(dir, "workflows", `${checkId(id)}.yaml`);
       const integration = checkId(options.integration);
       const declared = await declaredIdsIn(dir);

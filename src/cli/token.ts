@@ -15,7 +15,7 @@ export function tokenCommand(): Command {
     .argument("<apiKey-id>")
     .option("--dir <dir>", "config folder (default: INLET_DIR or .)")
     .action(async (apiKeyId: string, options: { dir?: string }) => {
-      const loaded = await createConfigLoader(builtinRegistry).load(configDir(options.dir));
+      const loaded = await createConfigLoader(builtinRegistry).load(configDir(options.dir, "--dir"));
       if (!loaded.ok) {
         process.stderr.write(`${formatText(loaded.diagnostics)}\n`);
         throw new ConfigError(loaded.diagnostics);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SERVE_NODE_FLAGS } from "../../src/cli/serve.js";
+import { MAX_BODY_DEPTH, MAX_BODY_LEAVES } from "../../src/defaults.js";
 import { CLI, runCli, spawnServer } from "../helpers/cli.js";
 import { ENDPOINT_A, integrationYaml, tempProject, type TempProject } from "../helpers/temp-project.js";
 
@@ -167,7 +168,7 @@ describe("inlet flatten", () => {
     [
       ["flatten", "--request"],
       "null",
-      /^inlet: stdin: --request takes an object \{body, headers, query\}\n$/,
+      /^inlet: stdin: --request takes a request \{body, headers, query\}.*\n$/,
     ],
   ])("refuses %j in one line, without a stack trace", async (args, input, message) => {
     const result = await runCli(args, input === undefined ? {} : { input });
@@ -175,8 +176,77 @@ describe("inlet flatten", () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it.each([
+    ["a scalar body", ["flatten"], "42", "400 body-not-object: The body must be a JSON object or array"],
+    ["a null body", ["flatten"], "null", "400 body-not-object: The body must be a JSON object or array"],
+    [
+      "a scalar body in a request",
+      ["flatten", "--request"],
+      '{"body":"text"}',
+      "400 body-not-object: The body must be a JSON object or array",
+    ],
+    [
+      "a body nested deeper than the server takes",
+      ["flatten"],
+      `${"[".repeat(MAX_BODY_DEPTH + 1)}${"]".repeat(MAX_BODY_DEPTH + 1)}`,
+      "413 body-too-complex: The body is nested too deeply or has too many values",
+    ],
+    [
+      "a body with more values than the server takes",
+      ["flatten"],
+      JSON.stringify(Array.from({ length: MAX_BODY_LEAVES + 1 }, (_, i) => i)),
+      "413 body-too-complex: The body is nested too deeply or has too many values",
+    ],
+    [
+      "a request body nested deeper than the server takes",
+      ["flatten", "--request"],
+      `{"body":${'{"a":'.repeat(MAX_BODY_DEPTH + 1)}1${"}".repeat(MAX_BODY_DEPTH + 1)}}`,
+      "413 body-too-complex: The body is nested too deeply or has too many values",
+    ],
+  ])("refuses %s as the server does", async (_name, args, input, answer) => {
+    const result = await runCli(args, { input });
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(`inlet: stdin: the server would answer ${answer}\n`);
+    expect(result.code).toBe(2);
+  });
+
+  it("takes a body as deep and as large as the server takes", async () => {
+    const deep = `${"[".repeat(MAX_BODY_DEPTH)}${"]".repeat(MAX_BODY_DEPTH)}`;
+    const result = await runCli(["flatten"], { input: deep });
+    expect(result.stdout).toBe(`body${".0".repeat(MAX_BODY_DEPTH - 1)} = []\n`);
+    const wide = JSON.stringify(Array.from({ length: MAX_BODY_LEAVES }, (_, i) => i));
+    expect((await runCli(["flatten"], { input: wide })).code).toBe(0);
+  });
+
+  it.each([
+    ['{"x":1}', "this has none of body, headers, query"],
+    ["[]", "this is an array"],
+    ['{"headers":["a"]}', "its headers is an array"],
+    ['{"query":"a=1"}', "its query is a string"],
+  ])("--request refuses %s, saying what it takes", async (input, found) => {
+    const result = await runCli(["flatten", "--request"], { input });
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      `inlet: stdin: --request takes a request {body, headers, query} (headers and query objects), as a sample's "request" holds; ${found}: without --request, the JSON is the body\n`,
+    );
+    expect(result.code).toBe(2);
+  });
+
+  it("--request flattens a sample's request: body, headers and query", async () => {
+    const request = { method: "POST", headers: { "X-Id": "7" }, query: { a: ["1", "2"] }, body: { b: true } };
+    const result = await runCli(["flatten", "--request"], { input: JSON.stringify(request) });
+    expect(result.stdout.split("\n")).toEqual([
+      "body.b = true",
+      "headers.x-id = 7",
+      "query.a.0 = 1",
+      "query.a.1 = 2",
+      "",
+    ]);
+  });
+
   it("stops quietly when its reader stops reading (| head)", async () => {
-    const body = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`key${i}`, i]));
+    // As large as the server takes, and many times what a pipe holds.
+    const body = Object.fromEntries(Array.from({ length: MAX_BODY_LEAVES }, (_, i) => [`key${i}`, i]));
     const child = spawn(process.execPath, [CLI, "flatten"], { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

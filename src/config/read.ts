@@ -30,6 +30,12 @@ export interface ReadResult {
 export async function readConfigDir(dir: string): Promise<ReadResult> {
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
+  if ((await stat(dir).catch(() => undefined))?.isFile()) {
+    // Said once, not as ENOTDIR under each config folder it cannot hold.
+    const message = `this is a file, not the config directory (the folder holding ${CONFIG_FOLDERS.join("/ and ")}/)`;
+    diagnostics.push({ file: displayPath(dir), line: 1, col: 1, code: "io", severity: "error", message });
+    return { files, documents: [], diagnostics };
+  }
   let foldersFound = 0;
   for (const folder of CONFIG_FOLDERS) {
     const found = await listYamlFiles(path.join(dir, folder), diagnostics);

@@ -137,6 +137,20 @@ describe("loading a config", () => {
     ]);
   });
 
+  it("says once that a file given as the config directory is a file", async () => {
+    project = await tempProject({ "integrations/a.yaml": integration("a", ENDPOINT_A) });
+    const file = path.join(project.dir, "integrations/a.yaml");
+    const result = await loader.load(file);
+    expect(result.ok ? [] : result.diagnostics.map((d) => [d.line, d.col, d.code, d.message])).toEqual([
+      [
+        1,
+        1,
+        "io",
+        "this is a file, not the config directory (the folder holding integrations/ and workflows/)",
+      ],
+    ]);
+  });
+
   it("points at the key of an unknown field", async () => {
     expect(await problems({ "integrations/a.yaml": integration("a", ENDPOINT_A, "colour: red\n") })).toEqual([
       "integrations/a.yaml:6:1: schema",

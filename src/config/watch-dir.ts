@@ -15,10 +15,13 @@ interface FolderWatch {
  * watcher per file, on the file's inode, so a file replaced by a rename (git checkout, sed -i, an
  * editor saving through a temporary file) went unseen from then on. A folder's own watcher reports
  * each entry in it by name, whatever replaced it. A folder created, replaced (renamed over, deleted
- * and copied back) or removed is seen through its parent's watcher, and the folders are walked
- * again after every event: a new one is watched, a replaced one watched anew. INLET_DIR is not
- * walked: the store's database may live in it, and only its config folders count. The walk follows
- * what the loader reads (read.ts): symbolic links followed, names starting with "." skipped.
+ * and copied back) or removed shows as a "rename" event in its parent's watcher: the watchers of
+ * that path and below are dropped (a folder re-created at once may get the old inode number back,
+ * so the inode alone cannot tell), and the folders are walked again. A walk that added a watcher
+ * is followed by another, for a subfolder made before that watcher started. A file's own edits
+ * ("change") need no walk. INLET_DIR is not walked: the store's database may live in it, and only
+ * its config folders count. The walk follows what the loader reads (read.ts): symbolic links
+ * followed, names starting with "." skipped.
  */
 export function watchConfigDir(
   dir: string,
@@ -32,9 +35,10 @@ export function watchConfigDir(
   function watchFolder(folder: string, identity: string): void {
     let watcher: FSWatcher;
     try {
-      watcher = watch(folder, (_event, name) => {
-        onChange(path.relative(dir, name ? path.join(folder, String(name)) : folder));
-        walkSoon();
+      watcher = watch(folder, (event, name) => {
+        const entry = name ? path.join(folder, String(name)) : folder;
+        onChange(path.relative(dir, entry));
+        if (event === "rename") replaced(entry);
       });
     } catch (error) {
       logFolderUnwatched(logger, folder, error);
@@ -44,12 +48,20 @@ export function watchConfigDir(
       if (closed || watches.get(folder)?.watcher !== watcher) return;
       // A failed watcher is dead: without a new one this folder's edits would go unseen.
       logger.warn({ err: error, folder }, "config watcher error; watching the folder again");
-      watcher.close();
-      watches.delete(folder);
-      walkSoon();
+      replaced(folder);
       onChange(path.relative(dir, folder));
     });
     watches.set(folder, { watcher, identity });
+  }
+
+  /** `entry` may be a folder created, replaced or removed: its watchers and those below go, and a walk follows. */
+  function replaced(entry: string): void {
+    for (const [folder, current] of watches) {
+      if (folder !== entry && !folder.startsWith(`${entry}${path.sep}`)) continue;
+      current.watcher.close();
+      watches.delete(folder);
+    }
+    walkSoon();
   }
 
   /** Watches each config folder as it is now, and stops watching what is gone or was replaced. */
@@ -61,7 +73,14 @@ export function watchConfigDir(
       current.watcher.close();
       watches.delete(folder);
     }
-    for (const [folder, identity] of present) if (!watches.has(folder)) watchFolder(folder, identity);
+    let added = false;
+    for (const [folder, identity] of present) {
+      if (watches.has(folder)) continue;
+      watchFolder(folder, identity);
+      added = true;
+    }
+    // A subfolder made in a new folder before its watcher started is reported to no one.
+    if (added) walkSoon();
   }
 
   // In the turn of the event, before the debounced reload reads the files: what lands in a new
@@ -79,7 +98,7 @@ export function watchConfigDir(
       // Every entry of INLET_DIR is reported (a database file may be one): only the folders count.
       const folder = CONFIG_FOLDERS.find((candidate) => candidate === String(name));
       if (!folder || closed) return;
-      walkSoon();
+      replaced(path.join(dir, folder));
       onChange(folder);
     });
     rootWatcher.on("error", (error) =>
@@ -128,9 +147,12 @@ function collectFolders(folder: string, into: Map<string, string>, seen: Set<str
   }
 }
 
+/** An absent folder, one removed mid-walk, a link to nothing or to itself: the loader skips them too. */
+const UNWATCHABLE_QUIETLY = new Set(["ENOENT", "ENOTDIR", "ELOOP"]);
+
 function logFolderUnwatched(logger: Logger, folder: string, error: unknown): void {
-  // An absent folder is a valid config (SPEC 1), not a problem; one removed mid-walk is seen again.
-  if ((error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+  // An absent config folder is a valid config (SPEC 1), not a problem.
+  if (UNWATCHABLE_QUIETLY.has((error as NodeJS.ErrnoException | undefined)?.code ?? "")) {
     logger.debug({ folder }, "config folder absent; watching for it to appear");
   } else {
     logger.warn({ err: error, folder }, "cannot watch config folder; SIGHUP still reloads");

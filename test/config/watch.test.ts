@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cp, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
@@ -165,6 +166,25 @@ describe("the config watcher", () => {
     await loadedIntegration(holder, "b");
     await project.write("integrations/new/b.yaml", integrationYaml({ id: "b2", endpoint: ENDPOINT_B }));
     await loadedIntegration(holder, "b2");
+  });
+
+  it("sees edits in a folder deleted and made again at once (which may get its old inode back)", async () => {
+    project = await tempProject({
+      "integrations/a.yaml": integrationYaml({ id: "a", endpoint: ENDPOINT_A }),
+      "integrations/team/b.yaml": integrationYaml({ id: "b", endpoint: ENDPOINT_B }),
+    });
+    const { holder } = await startReloader(project.dir, { watch: true });
+    const team = path.join(project.dir, "integrations/team");
+
+    for (const id of ["b2", "b3", "b4"]) {
+      // In one step, as `rm -rf team && cp -r backup/team team` runs while the server is busy.
+      rmSync(team, { recursive: true });
+      mkdirSync(team);
+      writeFileSync(path.join(team, "b.yaml"), integrationYaml({ id: `${id}x`, endpoint: ENDPOINT_B }));
+      await loadedIntegration(holder, `${id}x`);
+      await project.write("integrations/team/b.yaml", integrationYaml({ id, endpoint: ENDPOINT_B }));
+      await loadedIntegration(holder, id);
+    }
   });
 
   it("starts no reload queued during a running one once closed", async () => {

@@ -44,9 +44,42 @@ const PAGING_WORDS: ReadonlySet<string> = new Set([
   "cursor",
 ]);
 
+/**
+ * Words that, after a secret's word, make the name describe the secret rather than hold it:
+ * auth_type, token_endpoint_auth_method, password_expires_at, token_type_hint.
+ */
+const DESCRIPTOR_WORDS: ReadonlySet<string> = new Set([
+  "type",
+  "method",
+  "mode",
+  "scheme",
+  "kind",
+  "hint",
+  "expires",
+  "expiry",
+  "expiration",
+  "length",
+  "policy",
+  "reset",
+  "required",
+  "changed",
+  "created",
+  "updated",
+  "at",
+  "url",
+  "uri",
+  "endpoint",
+  "format",
+  "algorithm",
+  "alg",
+]);
+
 function isSecretWord(word: string, before: string | undefined, after: string | undefined): boolean {
+  if (after !== undefined && DESCRIPTOR_WORDS.has(after)) return false;
+  // A list of them is as secret as one: apiKeys, tokens, client_secrets.
+  if (word.length > 3 && word.endsWith("s") && !SECRET_WORDS.has(word)) word = word.slice(0, -1);
   if (word === "key") return before !== undefined && KEY_QUALIFIERS.has(before);
-  if (word === "token") return !(before !== undefined && PAGING_WORDS.has(before)) && after !== "type";
+  if (word === "token") return !(before !== undefined && PAGING_WORDS.has(before));
   if (SECRET_WORDS.has(word)) return true;
   for (const ending of SECRET_ENDINGS) {
     if (word.endsWith(ending)) return !PAGING_WORDS.has(word.slice(0, -ending.length));
@@ -165,14 +198,18 @@ function redactFields(value: unknown, secrets: string[]): unknown {
 
 /**
  * What a credential-named field holds, for the scrub: a string or number, each item of an array,
- * and in an object only the fields named as credentials too. An object under `credentials` also
+ * and in an object its `value` and the fields named as credentials too. An object under `credentials` also
  * holds the user's email, which the answer may carry and a later node read: it is hidden in the
  * record of what was sent, but not scrubbed from the answer.
  */
 function credentialValues(value: unknown, into: string[]): void {
   if (typeof value === "string" || typeof value === "number") into.push(String(value));
   else if (Array.isArray(value)) for (const item of value) credentialValues(item, into);
-  else if (value !== null && typeof value === "object") redactFields(value, into);
+  else if (value !== null && typeof value === "object") {
+    // A credential given as {type, value}, as Keycloak and SCIM take a user's password.
+    if ("value" in value) credentialValues(value.value, into);
+    redactFields(value, into);
+  }
 }
 
 /** `parts` joined as sent, each credential part's value redacted. */

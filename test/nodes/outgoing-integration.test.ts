@@ -413,14 +413,14 @@ describe("credentials named by a field of the body", () => {
       client_id: shop
       client_secret: "{{ env.SECRET }}"
       key: ISSUE-1234567
-      tokens: { refreshToken: "{{ env.REFRESH }}", tokenType: Bearer }
+      grant: { refreshToken: "{{ env.REFRESH }}", tokenType: Bearer }
 `,
       { env: { SECRET: secret, REFRESH: refresh } },
     );
     expect(outcome.status).toBe("succeeded");
     expect(JSON.parse(sink.calls[0]!.body)).toMatchObject({
       client_secret: secret,
-      tokens: { refreshToken: refresh },
+      grant: { refreshToken: refresh },
     });
     const output = records[0]?.output as { request: { body: unknown }; response: { body: unknown } };
     expect(output.request.body).toEqual({
@@ -428,7 +428,7 @@ describe("credentials named by a field of the body", () => {
       client_id: "shop",
       client_secret: "[redacted]",
       key: "ISSUE-1234567",
-      tokens: { refreshToken: "[redacted]", tokenType: "Bearer" },
+      grant: { refreshToken: "[redacted]", tokenType: "Bearer" },
     });
     expect(JSON.stringify(output.response.body)).toContain('"client_secret":"[redacted]"');
     expect(JSON.stringify(records)).not.toMatch(new RegExp(`${secret}|${refresh}`));
@@ -536,6 +536,45 @@ describe("credentials named by a field of the body", () => {
     expect(sink.calls).toHaveLength(0);
   });
 
+  it("keeps fields that describe a credential, and the answer's fields they name, readable", async () => {
+    sink.respond(() => ({
+      status: 200,
+      body: { password_expires_at: "2027-01-01", must_change_password: false, id: "usr-1" },
+    }));
+    const { records } = await runYaml(`
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/users"
+    body: { auth_type: password, token_endpoint_auth_method: client_secret_basic }
+`);
+    expect(records[0]?.output).toMatchObject({
+      request: { body: { auth_type: "password", token_endpoint_auth_method: "client_secret_basic" } },
+      response: { body: { password_expires_at: "2027-01-01", must_change_password: false } },
+    });
+  });
+
+  it("redacts lists of credentials, and a credential given as {type, value}", async () => {
+    sink.respond((call) => ({ status: 200, body: { echo: call.body } }));
+    const { records } = await runYaml(
+      `
+  - id: send
+    type: outgoing-integration
+    method: POST
+    url: "{{ env.SINK }}/users"
+    body:
+      username: ann
+      credentials: [{ type: password, value: "{{ env.SECRET }}", temporary: false }]
+      apiKeys: ["{{ env.REFRESH }}"]
+`,
+      { env: { SECRET: secret, REFRESH: refresh } },
+    );
+    expect(records[0]?.output).toMatchObject({
+      request: { body: { username: "ann", credentials: "[redacted]", apiKeys: "[redacted]" } },
+    });
+    expect(JSON.stringify(records)).not.toMatch(new RegExp(`${secret}|${refresh}`));
+  });
+
   it("keeps a text body that is neither JSON nor a form as it was sent", async () => {
     const { records } = await runYaml(`
   - id: send
@@ -576,6 +615,8 @@ describe("isCredentialName", () => {
     "APISecret",
     "IDToken",
     "X-CSRFToken",
+    "apiKeys",
+    "client_secrets",
   ])("%s names a credential", (name) => {
     expect(isCredentialName(name)).toBe(true);
   });
@@ -595,6 +636,10 @@ describe("isCredentialName", () => {
     "pagination_token",
     "nexttoken",
     "monkey",
+    "auth_type",
+    "X-Auth-Method",
+    "password_expires_at",
+    "status",
   ])("%s does not", (name) => {
     expect(isCredentialName(name)).toBe(false);
   });

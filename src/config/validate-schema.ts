@@ -53,16 +53,23 @@ export function validateDocument(
   const oneOfPaths = errors
     .filter((error) => error.keyword === "oneOf")
     .map((error) => `${error.schemaPath}/`);
-  // A `not` names two fields that exclude each other; "unknown field" for either says it worse.
-  const exclusive = new Set(
-    errors.filter((error) => error.keyword === "not").map((error) => error.instancePath),
+  // A `not` names fields that exclude each other; "unknown field" for one of them says it worse.
+  const exclusive = new Map(
+    errors
+      .filter((error) => error.keyword === "not")
+      .map((error) => [error.instancePath, notFields(validate.schema, error)] as const),
   );
   return errors
     .filter(
       (error) =>
         error.keyword !== "if" &&
         !oneOfPaths.some((prefix) => error.schemaPath.startsWith(prefix)) &&
-        !(error.keyword === "additionalProperties" && exclusive.has(error.instancePath)),
+        !(
+          error.keyword === "additionalProperties" &&
+          exclusive
+            .get(error.instancePath)
+            ?.includes(String((error.params as Record<string, unknown>)["additionalProperty"]))
+        ),
     )
     .map((error) => {
       const { path, at, message } = describe(error, validate.schema);
@@ -107,14 +114,8 @@ function describe(
         message: `${where}must be ${hint ?? `a string matching ${String(params["pattern"])}`}`,
       };
     }
-    case "not": {
-      const fields = (schemaAt(root, error.schemaPath) as { required?: string[] } | undefined)?.required;
-      return {
-        path,
-        at: "value",
-        message: `${where}set ${fields?.join(" or ") ?? "fewer fields"}, not both`,
-      };
-    }
+    case "not":
+      return { path, at: "value", message: `${where}set ${notFields(root, error).join(" or ")}, not both` };
     case "oneOf":
       if (path.length === 0)
         return { path, at: "value", message: "set exactly one of secretHash and secretEnv" };
@@ -122,6 +123,11 @@ function describe(
     default:
       return { path, at: "value", message: `${where}${error.message ?? "is invalid"}` };
   }
+}
+
+/** The fields a `not: {required: […]}` says cannot all be set. */
+function notFields(root: unknown, error: ErrorObject): string[] {
+  return (schemaAt(root, error.schemaPath) as { required?: string[] } | undefined)?.required ?? [];
 }
 
 /** The part of the schema a `#/…` schema path names (ajv gives the path, not the part, unless verbose). */

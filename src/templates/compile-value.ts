@@ -69,12 +69,15 @@ function cleanMessage(error: unknown): string {
  * unexpected closing `}}` no one wrote.
  */
 function asWritten(error: Error, expression: string): Error {
-  const braces = "{{ ".length;
+  const lines = expression.split("\n");
   const message = error.message
-    .replace(/\[Line 1, Column (\d+)\]/, (_match, col: string) => {
-      return `[Line 1, Column ${Math.min(Math.max(1, Number(col) - braces), expression.length + 1)}]`;
+    .replace(/\[Line (\d+), Column (\d+)\]/, (_match, line: string, col: string) => {
+      const shift = line === "1" ? "{{ ".length : 0;
+      const end = (lines[Number(line) - 1]?.length ?? 0) + 1;
+      return `[Line ${line}, Column ${Math.min(Math.max(1, Number(col) - shift), end)}]`;
     })
-    .replace(/unexpected token: }}$/, "the expression ends before it is complete");
+    .replace(/unexpected token: }}$/, "the expression ends before it is complete")
+    .replace(/got variable-end$/, "got the end of the expression");
   return new Error(message, { cause: error });
 }
 

@@ -130,10 +130,14 @@ describe("loading a config", () => {
   });
 
   it("says dedup takes params or a header, not both, rather than calling either unknown", async () => {
-    const text = integration("a", ENDPOINT_A, "dedup:\n  params: [body.x]\n  header: X-Hash\n");
-    expect(await problems({ "integrations/a.yaml": text })).toEqual(["integrations/a.yaml:7:3: schema"]);
+    const text = integration("a", ENDPOINT_A, "dedup:\n  params: [body.x]\n  header: X-Hash\n  tll: 7d\n");
+    expect(await problems({ "integrations/a.yaml": text })).toEqual([
+      "integrations/a.yaml:7:3: schema",
+      "integrations/a.yaml:9:3: schema",
+    ]);
     expect(await messages({ "integrations/a.yaml": text })).toEqual([
       "dedup: set params or header, not both",
+      'dedup: unknown field "tll"',
     ]);
   });
 

@@ -140,9 +140,13 @@ describe("expression()", () => {
     });
     compiler.expression("request.body.x ==", ["if"]);
     compiler.expression("request.body.x %% 2", ["if"]);
+    compiler.expression("a | ", ["if"]);
+    compiler.expression("a\n ==", ["if"]);
     expect(errors).toEqual([
       "the expression ends before it is complete (line 1, column 18)",
       "unexpected token: % (line 1, column 17)",
+      "expected symbol, got the end of the expression (line 1, column 5)",
+      "the expression ends before it is complete (line 2, column 4)",
     ]);
   });
 

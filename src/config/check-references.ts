@@ -1,4 +1,4 @@
-import type { ApiKeyDoc, IntegrationDoc, WorkflowDoc, WorkflowTestDoc } from "./documents.js";
+import type { ApiKeyDoc, DocKind, IntegrationDoc, WorkflowDoc, WorkflowTestDoc } from "./documents.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { Located } from "./located.js";
 import { diagnosticAt } from "./positions.js";
@@ -20,11 +20,7 @@ export interface DocumentSet {
 }
 
 /** Ids declared by documents that failed their schema check, by kind: they exist, broken. */
-export interface BrokenIds {
-  readonly integrations: ReadonlySet<string>;
-  readonly apiKeys: ReadonlySet<string>;
-  readonly workflows: ReadonlySet<string>;
-}
+export type BrokenIds = Readonly<Record<DocKind, ReadonlySet<string>>>;
 
 /**
  * Checks that need the whole set: unique ids per kind and unique endpoints, references between
@@ -39,8 +35,8 @@ export function checkReferences(set: DocumentSet, broken: BrokenIds): Diagnostic
     ...checkUnique(set.apiKeys, "ApiKey", (doc) => doc.id, ["id"]),
     ...checkUnique(set.workflows, "Workflow", (doc) => doc.id, ["id"]),
   ];
-  const integrationIds = new Set([...set.integrations.map(({ doc }) => doc.id), ...broken.integrations]);
-  const apiKeyIds = new Set([...set.apiKeys.map(({ doc }) => doc.id), ...broken.apiKeys]);
+  const integrationIds = new Set([...set.integrations.map(({ doc }) => doc.id), ...broken.Integration]);
+  const apiKeyIds = new Set([...set.apiKeys.map(({ doc }) => doc.id), ...broken.ApiKey]);
   const workflows = new Map(set.workflows.map(({ doc }) => [doc.id, doc]));
 
   for (const { doc, source } of set.integrations) {
@@ -90,7 +86,7 @@ export function checkReferences(set: DocumentSet, broken: BrokenIds): Diagnostic
   }
   for (const { doc, source } of set.tests) {
     const workflow = workflows.get(doc.workflow);
-    if (!workflow && broken.workflows.has(doc.workflow)) continue;
+    if (!workflow && broken.Workflow.has(doc.workflow)) continue;
     if (!workflow) {
       diagnostics.push(
         diagnosticAt(source, ["workflow"], "unknown-ref", `no Workflow with id "${doc.workflow}"`),

@@ -2,9 +2,14 @@ import type { WorkflowDoc } from "./documents.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { Located } from "./located.js";
 import { diagnosticAt } from "./positions.js";
-import { compileNodes, compileWorkflow, type CompiledWorkflow } from "../engine/compile-workflow.js";
+import {
+  compileNodes,
+  compileWorkflow,
+  type CompiledWorkflow,
+  type Reporter,
+} from "../engine/compile-workflow.js";
 import type { NodeRegistry } from "../nodes/registry.js";
-import { createTemplateCache, type ConfigPath } from "../templates/compile-value.js";
+import { createTemplateCache } from "../templates/compile-value.js";
 
 /**
  * Compiles every workflow with the real node compilers, so template syntax (and each value a
@@ -26,10 +31,10 @@ export function checkTemplates(
     const options = {
       registry,
       templates,
-      onError: (path: ConfigPath, message: string, code: "template-syntax" | "invalid-value") => {
+      onError: ((path, message, code) => {
         failed = true;
         diagnostics.push(diagnosticAt(source, path, code, message));
-      },
+      }) satisfies Reporter,
     };
     if (graphInvalid.has(located)) {
       compileNodes(doc, options);

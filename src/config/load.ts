@@ -52,10 +52,12 @@ async function loadConfig(
     tests: [] as Located<WorkflowTestDoc>[],
   };
 
-  const broken = {
-    integrations: new Set<string>(),
-    apiKeys: new Set<string>(),
-    workflows: new Set<string>(),
+  // Ids of documents that failed their schema check: a reference to one is not an unknown one.
+  const broken: Record<DocKind, Set<string>> = {
+    Integration: new Set(),
+    ApiKey: new Set(),
+    Workflow: new Set(),
+    WorkflowTest: new Set(),
   };
   for (const source of read.documents) {
     const kind = kindOf(source.value);
@@ -69,7 +71,7 @@ async function loadConfig(
     if (problems.length > 0) {
       diagnostics.push(...problems);
       const id = (source.value as { id?: unknown }).id;
-      if (typeof id === "string") brokenIdsOf(broken, kind)?.add(id);
+      if (typeof id === "string") broken[kind].add(id);
       continue;
     }
     switch (kind) {
@@ -108,23 +110,6 @@ async function loadConfig(
     ok: true,
     config: { dir, files: read.files, set, workflows: templates.workflows },
   };
-}
-
-/** Where a broken document's id goes; a WorkflowTest has none that others reference. */
-function brokenIdsOf(
-  broken: { integrations: Set<string>; apiKeys: Set<string>; workflows: Set<string> },
-  kind: DocKind,
-): Set<string> | undefined {
-  switch (kind) {
-    case "Integration":
-      return broken.integrations;
-    case "ApiKey":
-      return broken.apiKeys;
-    case "Workflow":
-      return broken.workflows;
-    case "WorkflowTest":
-      return undefined;
-  }
 }
 
 function kindOf(value: unknown): DocKind | undefined {

@@ -54,12 +54,15 @@ export function watchConfigDir(
     watches.set(folder, { watcher, identity });
   }
 
+  function unwatch(folder: string): void {
+    watches.get(folder)?.watcher.close();
+    watches.delete(folder);
+  }
+
   /** `entry` may be a folder created, replaced or removed: its watchers and those below go, and a walk follows. */
   function replaced(entry: string): void {
-    for (const [folder, current] of watches) {
-      if (folder !== entry && !folder.startsWith(`${entry}${path.sep}`)) continue;
-      current.watcher.close();
-      watches.delete(folder);
+    for (const folder of [...watches.keys()]) {
+      if (folder === entry || folder.startsWith(`${entry}${path.sep}`)) unwatch(folder);
     }
     walkSoon();
   }
@@ -68,10 +71,8 @@ export function watchConfigDir(
   function walk(): void {
     const present = new Map<string, string>();
     for (const folder of CONFIG_FOLDERS) collectFolders(path.join(dir, folder), present, new Set(), logger);
-    for (const [folder, current] of watches) {
-      if (present.get(folder) === current.identity) continue;
-      current.watcher.close();
-      watches.delete(folder);
+    for (const [folder, current] of [...watches]) {
+      if (present.get(folder) !== current.identity) unwatch(folder);
     }
     let added = false;
     for (const [folder, identity] of present) {

@@ -29,7 +29,7 @@ export interface CompiledWorkflow {
 }
 
 /** `code` is "template-syntax", or "invalid-value" for a value a node's schema cannot express. */
-type Reporter = (path: ConfigPath, message: string, code: "template-syntax" | "invalid-value") => void;
+export type Reporter = (path: ConfigPath, message: string, code: "template-syntax" | "invalid-value") => void;
 
 /**
  * Compiles a workflow that already passed schema and graph validation. Template syntax errors,

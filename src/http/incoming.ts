@@ -13,7 +13,7 @@ import { redactHeaders, type IncomingEvent } from "../ingest/event.js";
 import type { SampleBuffer } from "../ingest/sample-buffer.js";
 import type { Metrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
-import { parseJsonBody, readJsonBody, readRawJsonBody } from "./read-body.js";
+import { parseJsonBody, readJsonBody, readRawJsonBody, type JsonBody } from "./read-body.js";
 import { JSON_CONTENT_TYPE, sendError, type ErrorMapper } from "./error-response.js";
 import type { RateLimits } from "./rate-limit.js";
 import { drainUnreadBody } from "./unread-body.js";
@@ -93,7 +93,7 @@ export function createIncomingHandler(
       maxLeaves: defaults.MAX_BODY_LEAVES,
       keepReceived: verifier.needsBody,
     };
-    let body;
+    let body: JsonBody;
     if (verifier.needsBody) {
       // The signature is checked on the bytes before they are parsed: a sender without the secret
       // hears 401, never how its body parses.

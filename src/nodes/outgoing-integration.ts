@@ -209,8 +209,9 @@ function failure(code: string, message: string): NodeRunError {
  * no value, and the shape tells which part is missing.
  */
 function whyNotAUrl(rendered: string): string {
-  if (rendered.trim() === "") return "is empty: does a variable it reads (env.…) have no value?";
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(rendered.trim())) {
+  const text = rendered.trim();
+  if (text === "") return "is empty: does a variable it reads (env.…) have no value?";
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(text)) {
     return "does not start with http:// or https://: does a variable at its start (env.…) have no value?";
   }
   return "is not a valid URL";

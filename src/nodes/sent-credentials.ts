@@ -74,10 +74,11 @@ const DESCRIPTOR_WORDS: ReadonlySet<string> = new Set([
   "alg",
 ]);
 
-function isSecretWord(word: string, before: string | undefined, after: string | undefined): boolean {
+function isSecretWord(written: string, before: string | undefined, after: string | undefined): boolean {
   if (after !== undefined && DESCRIPTOR_WORDS.has(after)) return false;
   // A list of them is as secret as one: apiKeys, tokens, client_secrets.
-  if (word.length > 3 && word.endsWith("s") && !SECRET_WORDS.has(word)) word = word.slice(0, -1);
+  const plural = written.length > 3 && written.endsWith("s") && !SECRET_WORDS.has(written);
+  const word = plural ? written.slice(0, -1) : written;
   if (word === "key") return before !== undefined && KEY_QUALIFIERS.has(before);
   if (word === "token") return !(before !== undefined && PAGING_WORDS.has(before));
   if (SECRET_WORDS.has(word)) return true;
@@ -198,9 +199,9 @@ function redactFields(value: unknown, secrets: string[]): unknown {
 
 /**
  * What a credential-named field holds, for the scrub: a string or number, each item of an array,
- * and in an object its `value` and the fields named as credentials too. An object under `credentials` also
- * holds the user's email, which the answer may carry and a later node read: it is hidden in the
- * record of what was sent, but not scrubbed from the answer.
+ * and in an object its `value` and the fields named as credentials too. An object under
+ * `credentials` also holds the user's email, which the answer may carry and a later node read: it
+ * is hidden in the record of what was sent, but not scrubbed from the answer.
  */
 function credentialValues(value: unknown, into: string[]): void {
   if (typeof value === "string" || typeof value === "number") into.push(String(value));
